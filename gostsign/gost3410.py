@@ -50,9 +50,7 @@ class PublicKey:
         """Decode X_le || Y_le (certificates, PKCS#11 CKA_EC_POINT content)."""
         n = curve.size
         if len(raw) != 2 * n:
-            raise InvalidKey(
-                f"a {curve.bits}-bit public key is {2 * n} bytes, got {len(raw)}"
-            )
+            raise InvalidKey(f"a {curve.bits}-bit public key is {2 * n} bytes, got {len(raw)}")
         return cls(curve, int.from_bytes(raw[:n], "little"), int.from_bytes(raw[n:], "little"))
 
     def to_le(self) -> bytes:
@@ -122,7 +120,9 @@ class PrivateKey:
     def from_le(cls, curve: Curve, raw: bytes) -> PrivateKey:
         """Decode the little-endian scalar of PKCS#8 (OpenSSL gost engine, certtool)."""
         if len(raw) != curve.size:
-            raise InvalidKey(f"a {curve.bits}-bit private key is {curve.size} bytes, got {len(raw)}")
+            raise InvalidKey(
+                f"a {curve.bits}-bit private key is {curve.size} bytes, got {len(raw)}"
+            )
         return cls(curve, int.from_bytes(raw, "little"))
 
     def to_le(self) -> bytes:

@@ -43,7 +43,8 @@ def vko_2001(priv: PrivateKey, peer: PublicKey, ukm: bytes) -> bytes:
     """VKO GOST R 34.10-2001: GOST R 34.11-94 (CryptoPro parameters) of the shared point."""
     from gostsign.gost341194 import gost341194
 
-    return gost341194(_shared_point(priv, peer, ukm), paramset="cryptopro")
+    kek: bytes = gost341194(_shared_point(priv, peer, ukm), paramset="cryptopro")
+    return kek
 
 
 def kek_for_transport(

@@ -205,3 +205,16 @@ def test_wrong_digest_length_rejected() -> None:
 def test_private_key_repr_hides_scalar() -> None:
     key = PrivateKey(get_curve("cryptopro-a"), 12345)
     assert "12345" not in repr(key) and "3039" not in repr(key)
+
+
+def test_accelerated_and_pure_paths_agree() -> None:
+    from gostsign import _libcrypto
+
+    if not _libcrypto.available():
+        from tests.oracles import missing
+
+        missing("OpenSSL gost engine for the accelerated Streebog path")
+    for size in (0, 1, 63, 64, 65, 1000, 4097):
+        data = os.urandom(size)
+        for bits in (256, 512):
+            assert streebog.digest(data, bits) == streebog.digest(data, bits, pure=True)
