@@ -21,9 +21,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gostsign import streebog  # noqa: E402
-from gostsign.curves import get_curve  # noqa: E402
-from gostsign.gost3410 import PrivateKey  # noqa: E402
+from gostsign import streebog
+from gostsign.curves import get_curve
+from gostsign.gost3410 import PrivateKey
 
 CONF = os.environ.get("OPENSSL_CONF", "/opt/gost-oracles/etc/openssl-gost.cnf")
 
