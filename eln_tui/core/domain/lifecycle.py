@@ -163,7 +163,9 @@ def add_period(
         )
     if eln.treat_periods:
         last = eln.treat_periods[-1]
-        if last.doctor_signature is None:
+        # A period FSS already accepted (e.g. of an ELN received from another МО) was signed
+        # there; its signature is not kept here.
+        if last.doctor_signature is None and not last.sent:
             raise TransitionError(
                 f"Сначала подпишите ЭП врача период № {len(eln.treat_periods)}, "
                 "затем добавляйте продление.",
@@ -408,7 +410,7 @@ def _ensure_closable(eln: Eln) -> None:
             "Нельзя закрыть ЭЛН без периода «Освобождение от работы».", field="treat_periods"
         )
     for i, p in enumerate(eln.treat_periods):
-        if p.doctor_signature is None:
+        if p.doctor_signature is None and not p.sent:  # accepted by FSS: signed elsewhere
             raise TransitionError(
                 f"Перед закрытием подпишите ЭП врача период № {i + 1}.",
                 field=f"treat_periods[{i}]",

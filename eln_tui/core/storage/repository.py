@@ -625,11 +625,22 @@ class ElnStore:
         *,
         security: bytes | None = None,
         context: CheckContext | None = None,
+        expected_version: int | None = None,
     ) -> Eln:
-        """Sign ``block``: store the signed bytes verbatim and attach the signature, atomically."""
+        """Sign ``block``: store the signed bytes verbatim and attach the signature, atomically.
+
+        ``expected_version`` is the version the fragment was built from: if the ELN was saved
+        meanwhile, :class:`ConcurrentModification` is raised and nothing is stored (the signed
+        bytes might no longer match the block).
+        """
         ctx = self._context(context)
         with self.db.atomic():
             eln = self._load(eln_id, for_update=True)
+            if expected_version is not None and eln.version != expected_version:
+                raise ConcurrentModification(
+                    f"ЭЛН № {eln.ln_code or eln_id} изменён другим пользователем, пока "
+                    "готовилась подпись; откройте его заново и подпишите ещё раз."
+                )
             now = self._now()
             probe = Signature(actor.user_id, actor.full_name, now)
             flk.ensure_valid(lifecycle.sign(eln, block, actor, probe), ctx)

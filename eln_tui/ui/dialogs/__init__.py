@@ -1,0 +1,1 @@
+"""Modal dialogs; each carries its own default CSS (frogmouth style)."""
