@@ -384,6 +384,15 @@ def test_signatures_checked_only_before_sending() -> None:
     assert check(eln, ctx) == []
 
 
+def test_periods_accepted_by_the_fund_need_no_local_signature() -> None:
+    """An ELN received from the Fund carries periods signed where they were sent."""
+    eln = valid_eln(ln_result=None)
+    ctx = CheckContext(today=TODAY, send_date=date(2024, 3, 18), check_signatures=True)
+    assert {v.rule_id for v in check(eln, ctx)} == {"SIG-DOC", "SIG-VK"}
+    eln.treat_periods[0].sent = True
+    assert check(eln, ctx) == []
+
+
 def test_late_sending_needs_vk_signature() -> None:
     eln = valid_eln(ln_result=None)
     eln.treat_periods[0].doctor_signature = signature()

@@ -103,13 +103,17 @@ def required_signatures(eln: Eln, send_date: date | None = None) -> list[Require
     if eln.ln_result is not None and not eln.ln_result.is_empty():
         block = Block("result")
         result.append(Requirement(block, block_signature(eln, block) is not None))
-    for i in range(len(eln.treat_periods)):
+    for i, period in enumerate(eln.treat_periods):
+        # A period the Fund already accepted was signed where it was sent (possibly another МО);
+        # its signatures live with the Fund, not in our journal.
+        accepted = period.sent
         doc = Block("period", SignerSlot.DOC, i)
-        result.append(Requirement(doc, block_signature(eln, doc) is not None))
+        result.append(Requirement(doc, accepted or block_signature(eln, doc) is not None))
         reasons = vk_reasons(eln, i, send_date)
         if reasons:
             vk = Block("period", SignerSlot.VK, i)
-            result.append(Requirement(vk, block_signature(eln, vk) is not None, reasons))
+            satisfied = accepted or block_signature(eln, vk) is not None
+            result.append(Requirement(vk, satisfied, reasons))
     return result
 
 
