@@ -528,30 +528,21 @@ class ExchangeService:
         return self.store.terminate(eln.id, self.actor, reason_code, reason or None)
 
 
-def _block_from_suffix(number: int, slot: SignerSlot) -> Block:
-    if number == 1:
-        return Block("breach", slot)
-    if number == 2:
-        return Block("result", slot)
-    return Block("period", slot, number - 3)
-
-
 def stored_fragments(store: ElnStore, eln: Eln) -> dict[str, SignedFragment]:
-    from eln_tui.core.fss.rows import _block_id
+    """The ELN's signed blocks as the journal stores them, keyed by block suffix."""
+    from eln_tui.core.fss.rows import _ln, stored_fragment
 
-    out: dict[str, SignedFragment] = {}
+    ln_code = _ln(eln)  # Ids and actors embed the number; refuse a malformed one as before
     rows = (
         m.SignedFragment.select()
         .where(m.SignedFragment.eln == eln.id)
         .order_by(m.SignedFragment.id)
         .bind(store.db)
     )
-    for r in rows:
-        number, slot = r.block.split("_")
-        block = _block_from_suffix(int(number), SignerSlot(slot))
-        element_id, actor = _block_id(eln, block)
-        out[r.block] = SignedFragment(element_id, actor, bytes(r.data), bytes(r.security or b""))
-    return out
+    return {
+        r.block: stored_fragment(ln_code, r.block, bytes(r.data), bytes(r.security or b""))
+        for r in rows
+    }
 
 
 def unresolved_eln_ids(store: ElnStore) -> set[int]:
