@@ -15,7 +15,7 @@ import getpass
 import os
 import re
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from textual import on
@@ -109,13 +109,18 @@ class ElnApp(App[None]):
         registry: ScreenRegistry | None = None,
         banner: str | None = None,
         startup_warnings: Sequence[str] = (),
+        fss: Mapping[str, Any] | None = None,
     ) -> None:
         """``user`` None: the account has no profile — the app shows that and nothing else."""
         super().__init__()
         self.config = config or UiConfig()
         self.store = store
         self.login = login or (user.login if user else "")
-        self.desk = Desk(store, provider, user, self.config) if user and user.active else None
+        self.desk = (
+            Desk(store, provider, user, self.config, fss=dict(fss or {}))
+            if user and user.active
+            else None
+        )
         self.registry = registry or default_registry()
         self.banner = banner
         self.startup_warnings = list(startup_warnings)
@@ -290,6 +295,16 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"учётная запись вместо текущей (только root или при {ENV_ALLOW_USER}=1)",
     )
     parser.add_argument("--keys", action="store_true", help="показать идентификаторы клавиш")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="демонстрационный режим: учебная база, программные ключи и встроенный эмулятор СФР",
+    )
+    parser.add_argument(
+        "--demo-dir",
+        metavar="DIR",
+        help="каталог демонстрационного режима (сохраняется между запусками; подразумевает --demo)",
+    )
     mouse = parser.add_mutually_exclusive_group()
     mouse.add_argument("--mouse", dest="mouse", action="store_true", default=None)
     mouse.add_argument("--no-mouse", dest="mouse", action="store_false")
@@ -310,6 +325,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for binding_id, keys, description in binding_table():
             print(f"{binding_id:28} {keys:16} {description}")
         return 0
+    if args.demo or args.demo_dir:
+        return run_demo(args)
     login = os_login()
     if args.user and args.user != login:
         if not _may_choose_user():
@@ -347,12 +364,72 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ElnError as exc:
         print(f"eln-tui: {exc.message}", file=sys.stderr)
         return 2
-    app = ElnApp(store, provider, user, config=config, login=login, startup_warnings=warnings)
+    fss = workstation.raw.get("fss", {})
     config.theme = config.theme or default_theme()
-    mouse = args.mouse if args.mouse is not None else config.mouse
+    app = ElnApp(
+        store,
+        provider,
+        user,
+        config=config,
+        login=login,
+        startup_warnings=warnings,
+        fss=fss if isinstance(fss, dict) else {},
+    )
+    _run(app, args.mouse, config)
+    return 0
+
+
+def _run(app: ElnApp, mouse: bool | None, config: UiConfig) -> None:
+    if mouse is None:
+        mouse = config.mouse
     if mouse is None:
         mouse = not in_ssh_session()
+    if in_ssh_session():
+        app.animation_level = "none"
     app.run(mouse=mouse)
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """``--demo``: a throw-away workstation (or ``--demo-dir``, kept) against the emulator."""
+    import shutil
+    from pathlib import Path
+
+    from eln_tui.ui.demo import banner, create_demo
+
+    keep = Path(args.demo_dir).expanduser() if args.demo_dir else None
+    try:
+        workspace = create_demo(keep, login=os_login())
+    except (ElnError, ProviderError) as exc:
+        print(f"eln-tui: {exc.message}", file=sys.stderr)
+        return 2
+    try:
+        user = workspace.user
+        if args.user:
+            if args.user not in workspace.users:
+                known = ", ".join(sorted(workspace.users))
+                print(
+                    f"eln-tui: в демонстрационной базе нет пользователя «{args.user}» "
+                    f"(есть: {known}).",
+                    file=sys.stderr,
+                )
+                return 2
+            user = workspace.users[args.user]
+        config = UiConfig(print_dir=workspace.directory / "print")
+        config.theme = default_theme()
+        app = ElnApp(
+            workspace.store,
+            workspace.provider,
+            user,
+            config=config,
+            login=user.login,
+            banner=banner(workspace),
+            fss=workspace.fss,
+        )
+        _run(app, args.mouse, config)
+    finally:
+        workspace.close()
+        if keep is None:
+            shutil.rmtree(workspace.directory, ignore_errors=True)
     return 0
 
 

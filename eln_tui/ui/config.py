@@ -101,3 +101,22 @@ def default_theme(environ: Mapping[str, str] | None = None) -> str | None:
 def in_ssh_session(environ: Mapping[str, str] | None = None) -> bool:
     env = os.environ if environ is None else environ
     return bool(env.get("SSH_CONNECTION") or env.get("SSH_CLIENT") or env.get("SSH_TTY"))
+
+
+#: Textual's settings for a session over SSH: no animations, a modest refresh rate. Textual
+#: reads them when it is imported, so :func:`eln_tui.ui.launch.main` sets them first.
+SSH_ENVIRONMENT = {"TEXTUAL_ANIMATIONS": "none", "TEXTUAL_FPS": "15"}
+
+
+def apply_ssh_defaults(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """Set :data:`SSH_ENVIRONMENT` in an SSH session unless the user set them; returns what
+    was set."""
+    env: Any = os.environ if environ is None else environ
+    if not in_ssh_session(env):
+        return {}
+    done = {}
+    for key, value in SSH_ENVIRONMENT.items():
+        if key not in env:
+            env[key] = value
+            done[key] = value
+    return done

@@ -7,6 +7,7 @@ from a thread worker, inside :meth:`Desk.db` so the worker's connection is close
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date
@@ -15,9 +16,10 @@ from typing import Any
 from eln_tui.core.domain.codes import V20, NumberMode
 from eln_tui.core.domain.flk import CheckContext
 from eln_tui.core.domain.model import Lpu
+from eln_tui.core.exchange import ExchangeService, open_exchange
 from eln_tui.core.storage import ElnStore, OrganisationData, SettingsData, UserInfo
 from eln_tui.ui.config import UiConfig
-from providers.base import Provider
+from providers.base import NO_PIN, PinSource, Provider
 
 
 @dataclass
@@ -28,6 +30,8 @@ class Desk:
     config: UiConfig = field(default_factory=UiConfig)
     settings: SettingsData | None = None
     organisations: list[OrganisationData] = field(default_factory=list)
+    #: The ``[fss]`` section of the workstation file (МО key reference, Fund certificate…).
+    fss: Mapping[str, Any] = field(default_factory=dict)
 
     def db(self) -> AbstractContextManager[Any]:
         """A connection for the calling thread, closed when the block ends."""
@@ -65,3 +69,15 @@ class Desk:
             return Lpu()
         org = orgs[0]
         return Lpu(name=org.name, address=org.address, ogrn=org.ogrn, id_mo=org.id_mo)
+
+    # --- the exchange with the Fund ------------------------------------------------------------
+
+    def exchange(self, pin: PinSource = NO_PIN) -> AbstractContextManager[ExchangeService]:
+        """The МО key opened with ``pin`` and a service over it (blocking: call in a worker,
+        inside :meth:`db`). Errors are ``ElnError``/``ProviderError`` with Russian messages."""
+        return open_exchange(self.store, self.provider, self.user.signer, self.fss, pin)
+
+    def mo_reference(self) -> str | None:
+        """The provider reference of the МО key (``[fss] mo_certificate``), if configured."""
+        ref = self.fss.get("mo_certificate")
+        return str(ref) if ref else None

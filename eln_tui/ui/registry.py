@@ -71,8 +71,15 @@ class ScreenRegistry:
         return specs[0] if specs else None
 
 
+#: Modules whose ``register(registry)`` adds their desks (operator's and admin's screens).
+DESK_MODULES: tuple[str, ...] = ()
+
+
 def default_registry() -> ScreenRegistry:
-    """The desks of this issue: «Мои ЭЛН» for everyone who issues ELNs."""
+    """Every desk of the product: «Мои ЭЛН» for those who issue ELNs, then each module of
+    :data:`DESK_MODULES` (the operator's and the admin's desks)."""
+    import importlib
+
     from eln_tui.ui.screens.my_elns import MyElnsScreen
 
     registry = ScreenRegistry()
@@ -86,4 +93,6 @@ def default_registry() -> ScreenRegistry:
             help="Листки нетрудоспособности, которые вы выдали: состояние и следующее действие",
         )
     )
+    for module in DESK_MODULES:
+        importlib.import_module(module).register(registry)
     return registry

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from eln_tui.ui.demo import DemoWorkspace, create_demo
 from providers.software import DemoKeySet
 from tests.ui.world import SIZES, World, build_world, close_world, make_keyset
 
@@ -28,3 +29,16 @@ def world(tmp_path: Path, keyset: DemoKeySet) -> Iterator[World]:
 @pytest.fixture(params=SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
 def size(request: pytest.FixtureRequest) -> tuple[int, int]:
     return request.param  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[DemoWorkspace]:
+    """A demo workstation (eln_tui.ui.demo) with its emulator running: the operator's and the
+    admin's flows run against it. ``demo.user`` is doctor + operator + admin; ``demo.users``
+    also holds demo-doctor2, demo-vk (VK chairman) and demo-nurse. PIN of every key: demo.pin."""
+    workspace = create_demo(tmp_path / "demo", login="operator")
+    try:
+        yield workspace
+    finally:
+        workspace.close()
+        close_world()
