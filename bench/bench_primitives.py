@@ -1,9 +1,15 @@
 """GOST primitives: ours against OpenSSL's gost engine, in the same process and run.
 
-Run: python bench/bench_primitives.py [--seconds S]
+Run: python bench/bench_primitives.py [--seconds S] [--repeat N]
 Needs the gost engine (scripts/install-test-oracles.sh). OpenSSL is driven in-process through
 ctypes so that its figures carry no process start-up cost; ours are measured both on the pure
 Python path and with hashing accelerated through the engine (gostsign._libcrypto).
+
+The second table signs a 30-row registry message (prParseFilelnlpu, one МО signature per row)
+three ways: pure (GOSTSIGN_ACCEL=0, in a child process), accel (hashing through the engine, the
+curve arithmetic ours) and engine (hashing and the signature itself through the engine: a
+Signer over EVP_PKEY_sign with the same key). The ratio pure/engine is the issue's criterion
+for an accelerated signing path (needed above 20x).
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import argparse
 import ctypes
 import ctypes.util
+import functools
 import os
 import subprocess
 import sys
@@ -142,10 +149,132 @@ class OpenSSL:
         return run
 
 
+MESSAGE_ROWS = 30
+MESSAGE_CURVES = ("cryptopro-xcha", "tc26-512-a")
+
+
+class OpenSSLSigner:
+    """A gostsign Signer whose signature is computed by the gost engine (EVP_PKEY_sign)."""
+
+    def __init__(self, ossl: OpenSSL, key_pem: bytes, certificate: object) -> None:
+        self._pkey = ossl.load_key(key_pem)
+        self._lib = ossl.lib
+        self._certificate = certificate
+
+    @property
+    def certificate(self) -> object:
+        return self._certificate
+
+    def sign_digest(self, digest: bytes) -> bytes:
+        ctx = self._lib.EVP_PKEY_CTX_new(self._pkey, None)
+        out = ctypes.create_string_buffer(128)
+        size = ctypes.c_size_t(128)
+        try:
+            if self._lib.EVP_PKEY_sign_init(ctx) != 1:
+                raise RuntimeError("EVP_PKEY_sign_init failed")
+            if self._lib.EVP_PKEY_sign(ctx, out, ctypes.byref(size), digest, len(digest)) != 1:
+                raise RuntimeError("EVP_PKEY_sign failed")
+        finally:
+            self._lib.EVP_PKEY_CTX_free(ctx)
+        return out.raw[: size.value]
+
+
+def best(fn: Callable[[], object], repeat: int) -> float:
+    """The fastest of ``repeat`` runs, in seconds."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def sign_message(unsigned: bytes, ogrn: str, signer: object, check: bool) -> bytes:
+    """What profile.sign_row does for every row; the product always self-checks every new
+    signature (ours, curve arithmetic in Python); check=False shows the bare engine cost."""
+    from gostsign.xml import profile, wssec
+    from gostsign.xml.parse import parse, to_bytes
+    from tests.gostsign import xml_messages as msgs
+
+    doc = parse(unsigned)
+    for i in range(MESSAGE_ROWS):
+        code = msgs.ln_code(i)
+        profile.set_wsu_id(profile.find_row(doc, code), profile.row_id(code))
+        wssec.sign(
+            doc,
+            profile.row_id(code),
+            profile.row_actor(ogrn, code),
+            signer,  # type: ignore[arg-type]
+            self_check=check,
+        )
+    return to_bytes(doc)
+
+
+def message_times(repeat: int, ossl: OpenSSL | None) -> dict[str, float]:
+    """Seconds to sign a 30-row message per curve: ours (current backend) and, with an
+    OpenSSL handle, with the signature computed by the engine too."""
+    from gostsign import testpki
+    from gostsign.signer import SoftwareSigner
+    from gostsign.xml import profile
+    from gostsign.xml.parse import parse
+    from tests.gostsign import xml_messages as msgs
+
+    result: dict[str, float] = {}
+    for curve_name in MESSAGE_CURVES:
+        pki = testpki.create_test_pki(curve_name)
+        ogrn = pki.mo.cert.subject.ogrn or ""
+        unsigned = msgs.pr_parse(ogrn, MESSAGE_ROWS, periods=3)
+        signers: dict[str, object] = {"ours": SoftwareSigner(pki.mo.key, pki.mo.cert)}
+        if ossl is not None:
+            signers["engine"] = OpenSSLSigner(ossl, pki.mo.key_pem(), pki.mo.cert)
+        runs = [(label, signer, True) for label, signer in signers.items()]
+        if ossl is not None:
+            runs.append(("engine-nocheck", signers["engine"], False))
+        for label, signer, check in runs:
+            sign = functools.partial(sign_message, unsigned, ogrn, signer, check)
+            signed = sign()
+            report = profile.verify_request(parse(signed), trusted=[pki.ca.cert])
+            assert report.valid and len(report.signatures) == MESSAGE_ROWS, label
+            result[f"{label}:{curve_name}"] = best(sign, repeat)
+    return result
+
+
+def message_table(repeat: int, ossl: OpenSSL) -> None:
+    child = subprocess.run(
+        [sys.executable, __file__, "--message-child", "--repeat", str(repeat)],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "GOSTSIGN_ACCEL": "0"},
+    )
+    pure = {k: float(v) for k, v in (line.split() for line in child.stdout.splitlines())}
+    here = message_times(repeat, ossl)
+    print(
+        f"\n{'sign a 30-row message':24} {'pure':>9} {'accel':>9} {'engine':>9} "
+        f"{'engine*':>9} {'pure/engine':>12} {'pure/engine*':>13}"
+    )
+    for curve_name in MESSAGE_CURVES:
+        p = pure[f"ours:{curve_name}"]
+        a = here[f"ours:{curve_name}"]
+        e = here[f"engine:{curve_name}"]
+        n = here[f"engine-nocheck:{curve_name}"]
+        print(
+            f"{curve_name:24} {p * 1000:7.1f}ms {a * 1000:7.1f}ms {e * 1000:7.1f}ms "
+            f"{n * 1000:7.1f}ms {p / e:11.1f}x {p / n:12.1f}x"
+        )
+    print("engine* = without the self-check of each new signature (the product always checks)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--seconds", type=float, default=1.5)
+    ap.add_argument("--repeat", type=int, default=3, help="message signing runs (best is shown)")
+    ap.add_argument("--message-child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.message_child:  # the pure run of message_table, in a GOSTSIGN_ACCEL=0 process
+        for key, seconds in message_times(args.repeat, None).items():
+            print(key, seconds)
+        return
     ossl = OpenSSL()  # before gostsign touches libcrypto, so OPENSSL_CONF loads the engine
     rows: list[tuple[str, float, float, float]] = []
 
@@ -215,6 +344,7 @@ def main() -> None:
             f"{name:40} {pure_v:12.2f} {accel_v:12.2f} {ossl_v:12.2f} "
             f"{ossl_v / pure_v:12.1f}x {ossl_v / accel_v:13.1f}x"
         )
+    message_table(args.repeat, ossl)
     print(
         f"\nhash backend in use by default: {streebog.backend()}; python {sys.version.split()[0]}"
     )
