@@ -820,7 +820,18 @@ class ElnStore:
         entity_id: object = None,
         ln_code: str | None = None,
         limit: int = 200,
+        login: str | None = None,
+        action: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        before: int | None = None,
+        newest_first: bool = False,
     ) -> list[AuditRecord]:
+        """Audit entries, oldest first unless ``newest_first``.
+
+        ``since``/``until`` bound ``at`` (inclusive/exclusive). Keyset paging for the audit
+        screen: ``newest_first=True`` and ``before`` = the id of the last record of a page.
+        """
         query = m.AuditEntry.select()
         if entity is not None:
             query = query.where(m.AuditEntry.entity == entity)
@@ -828,7 +839,18 @@ class ElnStore:
             query = query.where(m.AuditEntry.entity_id == str(entity_id))
         if ln_code is not None:
             query = query.where(m.AuditEntry.ln_code == ln_code)
-        query = query.order_by(m.AuditEntry.id).limit(limit).bind(self.db)
+        if login is not None:
+            query = query.where(m.AuditEntry.login == login)
+        if action is not None:
+            query = query.where(m.AuditEntry.action == action)
+        if since is not None:
+            query = query.where(m.AuditEntry.at >= to_db_time(since))
+        if until is not None:
+            query = query.where(m.AuditEntry.at < to_db_time(until))
+        if before is not None:
+            query = query.where(m.AuditEntry.id < before)
+        order = m.AuditEntry.id.desc() if newest_first else m.AuditEntry.id
+        query = query.order_by(order).limit(limit).bind(self.db)
         return [
             AuditRecord(
                 id=r.id,
