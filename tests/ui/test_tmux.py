@@ -1,0 +1,177 @@
+"""``eln-tui --demo`` in a real terminal: tmux at 80x24, keys sent, the screen read back.
+
+This is what a newcomer does after ``./run.sh``: the app starts against the embedded emulator,
+shows the demo banner, opens the doctor's desk, the operator's desks through the palette, and
+quits with F10 leaving nothing behind.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+TMUX = shutil.which("tmux")
+
+pytestmark = pytest.mark.slow
+
+
+def _missing() -> None:
+    message = "tmux is not installed (scripts/install-test-oracles.sh installs it)"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+class Terminal:
+    def __init__(self, name: str, socket: Path) -> None:
+        self.name = name
+        self.socket = socket
+
+    def tmux(self, *args: str) -> str:
+        assert TMUX is not None
+        done = subprocess.run(
+            [TMUX, "-S", str(self.socket), *args],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=20,
+        )
+        return done.stdout
+
+    def screen(self) -> str:
+        return self.tmux("capture-pane", "-p", "-t", self.name)
+
+    def keys(self, *keys: str) -> None:
+        self.tmux("send-keys", "-t", self.name, *keys)
+
+    def type(self, text: str) -> None:
+        self.tmux("send-keys", "-t", self.name, "-l", text)
+
+    def wait_for(self, text: str, timeout: float = 30.0) -> str:
+        deadline = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if text in screen:
+                return screen
+            time.sleep(0.2)
+        raise AssertionError(f"«{text}» did not appear on the screen:\n{screen}")
+
+    def alive(self) -> bool:
+        try:
+            panes = self.tmux("list-panes", "-t", self.name, "-F", "#{pane_dead}")
+        except subprocess.CalledProcessError:
+            return False
+        return panes.strip() == "0"
+
+
+@pytest.fixture
+def terminal(tmp_path: Path) -> Iterator[Terminal]:
+    if TMUX is None:
+        _missing()
+    name = f"eln-{uuid.uuid4().hex[:8]}"
+    term = Terminal(name, tmp_path / "tmux.sock")
+    yield term
+    subprocess.run(
+        [str(TMUX), "-S", str(term.socket), "kill-server"], capture_output=True, check=False
+    )
+
+
+def start(term: Terminal, tmp_path: Path, *args: str) -> Path:
+    """Start the app in a detached 80x24 session; returns the TMPDIR it runs with."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {
+        "TMPDIR": str(scratch),
+        "HOME": str(tmp_path / "home"),
+        "TERM": "xterm-256color",
+        "LANG": "C.UTF-8",
+        "ELN_WORKSTATION_CONFIG": str(tmp_path / "none.toml"),
+        "ELN_USER_CONFIG": str(tmp_path / "none-user.toml"),
+    }
+    command = " ".join(
+        [
+            *(f"{k}={v}" for k, v in env.items()),
+            sys.executable,
+            "-m",
+            "eln_tui.ui.launch",
+            *args,
+            "; echo EXIT=$?; sleep 60",
+        ]
+    )
+    term.tmux(
+        "new-session", "-d", "-s", term.name, "-x", "80", "-y", "24", "-c", os.getcwd(), command
+    )
+    return scratch
+
+
+def test_demo_starts_shows_banner_and_quits_clean(terminal: Terminal, tmp_path: Path) -> None:
+    scratch = start(terminal, tmp_path, "--demo")
+    screen = terminal.wait_for("Мои ЭЛН")
+    assert "Демонстрационный режим" in terminal.wait_for("Демонстрационный режим")
+    words = " ".join(terminal.screen().replace("▌", " ").split())
+    assert "PIN всех ключей: 1234" in words
+    # The workspace exists while the app runs…
+    workspaces = list(scratch.glob("eln-demo-*"))
+    assert len(workspaces) == 1
+    assert (workspaces[0] / "eln.sqlite3").is_file()
+    assert oct(workspaces[0].stat().st_mode & 0o777) == "0o700"
+    # …the doctor's form opens at 80x24 and closes again
+    terminal.keys("F4")
+    screen = terminal.wait_for("Новый ЭЛН")
+    assert len(screen.splitlines()) <= 24
+    terminal.keys("Escape")
+    terminal.wait_for("Закрыть документ без сохранения?")
+    terminal.keys("Left")  # the safe answer has the focus: move to «Закрыть»
+    time.sleep(0.3)
+    terminal.keys("Enter")
+    deadline = time.monotonic() + 20
+    while "Закрыть документ" in terminal.screen() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    terminal.wait_for("ЭЛН пока нет")
+    terminal.keys("F10")
+    terminal.wait_for("EXIT=0")
+    # …and is gone after F10.
+    assert list(scratch.glob("eln-demo-*")) == []
+
+
+def test_demo_dir_is_kept_and_reopened(terminal: Terminal, tmp_path: Path) -> None:
+    kept = tmp_path / "kept"
+    start(terminal, tmp_path, "--demo-dir", str(kept), "--user", "demo-vk")
+    terminal.wait_for("Петров Сергей Николаевич")
+    terminal.keys("F10")
+    terminal.wait_for("EXIT=0")
+    assert (kept / "eln.sqlite3").is_file() and (kept / "keys" / "mo.key").is_file()
+    # The key files are encrypted at rest and private.
+    key = kept / "keys" / "mo.key"
+    assert oct(key.stat().st_mode & 0o777) == "0o600"
+    assert b"ENCRYPTED PRIVATE KEY" in key.read_bytes()
+
+
+def test_unknown_demo_user_is_refused_in_russian(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "eln_tui.ui.launch",
+            "--demo-dir",
+            str(tmp_path / "d"),
+            "--user",
+            "nobody",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "ELN_WORKSTATION_CONFIG": str(tmp_path / "none.toml")},
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "нет пользователя «nobody»" in done.stderr
