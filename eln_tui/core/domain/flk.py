@@ -16,8 +16,9 @@ Rule ids:
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from datetime import date, timedelta
 
 from eln_tui.core.domain import codes
@@ -211,6 +212,12 @@ _RULE_LIST = [
     # Schema constraints (domain.md §10).
     Rule("SCH-REQ", "Поле «{field}»{where} обязательно для заполнения.", "XSD / S20 App. 1"),
     Rule("SCH-LEN", "Поле «{field}»{where} не может быть длиннее {max} символов.", "XSD"),
+    Rule(
+        "SCH-CHARS",
+        "Поле «{field}»{where} содержит недопустимый символ (управляющий или не входящий в "
+        "Юникод); удалите его.",
+        "XML 1.0 Char; PostgreSQL text has no NUL",
+    ),
     Rule("SCH-VOUCHER-NO", "Поле «{field}» должно содержать 10 символов.", "S20 App. 1"),
     Rule("SCH-LNCODE", "Поле «{field}» должно содержать 12 цифр.", "XSD lnCode"),
     Rule("SCH-SNILS", "Поле «{field}»{where} должно содержать 11 цифр без разделителей.", "XSD"),
@@ -604,6 +611,32 @@ def _schema_required(eln: Eln, ctx: CheckContext) -> Iterator[Violation]:
                 yield _v("SCH-REQ", f"serv_data[{i}].{name}")
     if eln.hospital_dt2 is not None and eln.hospital_dt1 is None:
         yield _v("SCH-REQ", "hospital_dt1")
+
+
+# Characters XML 1.0 cannot carry (and NUL, which PostgreSQL text cannot hold; lone surrogates,
+# which UTF-8 cannot encode): such a value would fail when the block is signed or the ELN stored.
+_BAD_CHARS = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _strings(obj: object, prefix: str) -> Iterator[tuple[str, str]]:
+    for f in fields(obj):  # type: ignore[arg-type]
+        value = getattr(obj, f.name)
+        path = f"{prefix}{f.name}"
+        if isinstance(value, str):
+            yield path, value
+        elif is_dataclass(value):
+            yield from _strings(value, f"{path}.")
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                if is_dataclass(item):
+                    yield from _strings(item, f"{path}[{i}].")
+
+
+@_check
+def _schema_characters(eln: Eln, ctx: CheckContext) -> Iterator[Violation]:
+    for path, value in _strings(eln, ""):
+        if _BAD_CHARS.search(value):
+            yield _v("SCH-CHARS", path)
 
 
 @_check

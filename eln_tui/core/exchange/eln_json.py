@@ -100,8 +100,8 @@ def _convert(hint: Any, value: Any, path: str, current: Any = None) -> Any:
         target = dataclasses.replace(current) if current is not None else typing.cast(Any, hint)()
         _load_into(target, value, f"{path}.")
         return target
-    if value is None:
-        return None
+    if value is None:  # optional fields returned above: this one needs a value
+        raise ElnJsonError(f"Поле «{path}» не может быть пустым (null).")
     try:
         if hint is bool:
             if not isinstance(value, bool):

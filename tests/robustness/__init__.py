@@ -1,0 +1,1 @@
+"""Issue 9: bad and hostile input (hypothesis, hostile XML) and security properties."""
