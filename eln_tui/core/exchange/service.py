@@ -29,7 +29,7 @@ from eln_tui.core.domain.model import Block, Eln
 from eln_tui.core.domain.signatures import missing_signatures
 from eln_tui.core.errors import ElnError
 from eln_tui.core.fss import ExchangeRecord, FssClient, RegistryResult, RowInput
-from eln_tui.core.fss.errors import FssError, FssTransportError
+from eln_tui.core.fss.errors import FssError, FssReplyError, FssTransportError
 from eln_tui.core.fss.results import LnData
 from eln_tui.core.storage import models as m
 from eln_tui.core.storage.db import execute_insert, to_db_time
@@ -261,11 +261,16 @@ class ExchangeService:
         if not chosen:
             raise ExchangeError("Нет свободных номеров ЭЛН для возврата.")
         result = self.client.pr_parse_file_numberslpu(chosen)
+        answered = {r.ln_code for r in result.rows}
         failed = {r.ln_code for r in result.rows if not r.ok}
-        if not result.ok:
+        if not result.ok and not (failed and answered >= set(chosen)):
             raise ExchangeError(
                 f"СФР не принял возврат номеров: {result.mess or 'причина не указана'}."
             )
+        if failed:
+            # A refused row may be a number the Fund already took back (its earlier reply was
+            # lost): the Fund no longer lists it as issued to us, so it must not stay free.
+            failed -= self._gone_at_fund(failed)
         done = [n for n in chosen if n not in failed]
         with self.db.atomic():
             self.store.pool().mark_returned(done)
@@ -275,7 +280,22 @@ class ExchangeService:
                 "eln_number",
                 details={"request_id": result.request_id, "numbers": done},
             )
+        if failed:  # the accepted ones are marked above, the Fund applied them
+            texts = "; ".join(
+                f"{r.ln_code}: {r.error_text or 'причина не указана'}"
+                for r in result.rows
+                if r.ln_code in failed
+            )
+            raise ExchangeError(f"СФР не принял возврат номеров: {texts}.")
         return done
+
+    def _gone_at_fund(self, numbers: set[str]) -> set[str]:
+        """Those of ``numbers`` the Fund no longer lists as issued to us (read-only check)."""
+        try:
+            issued = set(self.client.get_existing_ln_num_range().numbers)
+        except FssError:
+            return set()  # cannot tell: keep them free, as the Fund's refusal says
+        return {n for n in numbers if n not in issued}
 
     # --- the daily registry ----------------------------------------------------------------------
 
@@ -350,15 +370,16 @@ class ExchangeService:
         self._message_id = message_id
         try:
             result = self.client.pr_parse_filelnlpu(items)
-        except FssTransportError as exc:
-            # The request may have reached the Fund: rows stay unresolved, reconciled later.
+        except (FssTransportError, FssReplyError) as exc:
+            # No usable reply (lost, or not decryptable / not the Fund's / a replay): the Fund
+            # may have applied the message, so the rows stay unresolved and are reconciled.
             self._set_message(message_id, "unknown", error=exc.message)
             report.unknown += [p.ln_code for p in chunk]
             if progress:
                 progress(MessageProgress(index, total, len(chunk), message_id, "unknown"))
             return
         except FssError as exc:
-            # A verified refusal (fault, bad request): nothing applied at the Fund.
+            # A refusal of the whole message (SOAP Fault, bad request): nothing applied.
             self._apply_refusal(message_id, chunk, exc.message, report)
             if progress:
                 progress(MessageProgress(index, total, len(chunk), message_id, "error"))
@@ -520,12 +541,21 @@ class ExchangeService:
         if not eln.patient.snils:
             raise ExchangeError(f"У ЭЛН № {ln_code} не указан СНИЛС пациента.")
         result = self.client.disable_ln(ln_code, eln.patient.snils, reason_code, reason)
-        if not result.ok:
+        if not result.ok and not self._disabled_at_fund(ln_code, eln.patient.snils):
             raise ExchangeError(
                 f"СФР не прекратил ЭЛН № {ln_code}: {result.mess or 'причина не указана'}."
             )
         assert eln.id is not None
         return self.store.terminate(eln.id, self.actor, reason_code, reason or None)
+
+    def _disabled_at_fund(self, ln_code: str, snils: str) -> bool:
+        """Whether the Fund already holds the ELN as terminated (090): an earlier disableLn
+        whose reply was lost did its work, and a repeat is refused."""
+        try:
+            data = self.client.get_ln_data(ln_code, snils).data
+        except FssError:
+            return False
+        return data is not None and data.ln_state == "090"
 
 
 def stored_fragments(store: ElnStore, eln: Eln) -> dict[str, SignedFragment]:
