@@ -20,15 +20,13 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
-import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from eln_tui.cli.main import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, CliError
-from gostsign import streebog
-from gostsign.errors import GostError, InvalidSignature
+from gostsign.errors import GostError
 from providers.base import (
     NO_PIN,
     PIN_PAD,
@@ -50,6 +48,7 @@ from providers.config import (
     user_config_path,
 )
 from providers.errors import BadConfiguration, ProviderError, TokenNotPresent
+from providers.inventory import sign_check, survey
 from providers.registry import provider_class, provider_entries
 
 
@@ -232,32 +231,20 @@ def _wrap(func: Any) -> Any:
 def cmd_providers(args: argparse.Namespace) -> int:
     cfg = _config(args)
     chosen = args.provider or cfg.provider
-    rows: list[dict[str, Any]] = []
-    for name, entry in sorted(provider_entries().items()):
-        row: dict[str, Any] = {"name": name, "origin": entry.origin, "selected": name == chosen}
-        try:
-            cls = entry.load()
-            row["title"] = cls.title
-            settings = cfg.settings_for(name)
-            if name == args.provider:
-                settings.update(settings_for(cls, cli_settings(args)))
-            provider = cls(settings)
-            avail = provider.availability()
-            row["available"] = avail.ok
-            row["reason"] = avail.reason
-            provider.close()
-        except ProviderError as exc:
-            row.setdefault("title", "")
-            row["available"] = False
-            row["reason"] = exc.message
-        rows.append(row)
+
+    def settings(name: str) -> dict[str, Any]:
+        values = cfg.settings_for(name)
+        if name == args.provider:
+            values.update(settings_for(provider_class(name), cli_settings(args)))
+        return values
+
+    rows = survey(settings, chosen)
     if args.json:
-        _print_json(rows)
+        _print_json([r.as_dict() for r in rows])
         return EXIT_OK
     table = [("", "имя", "средство", "состояние")]
     for r in rows:
-        state = "работает" if r["available"] else f"нет: {r['reason']}"
-        table.append(("*" if r["selected"] else "", r["name"], r["title"], state))
+        table.append(("*" if r.selected else "", r.name, r.title, r.state))
     print(format_table(table))
     if chosen:
         print(f"\n* — выбрано для этого рабочего места ({chosen}).")
@@ -380,22 +367,16 @@ def cmd_test_sign(args: argparse.Namespace) -> int:
     provider = _provider(args, cfg)
     try:
         info = _choose(provider, _cert_ref(args, cfg))
-        now = datetime.now(UTC)
-        message = f"Проверка подписи ЭЛН {now.isoformat()} {os.getpid()}".encode()
-        digest = streebog.digest(message, info.bits)
         print(f"Сертификат: {info.describe()}")
         print(f"Где ключ:   {info.provider}: {info.token}")
-        print(f"Хэш ({info.algorithm}): {digest.hex()}")
-        with provider.open_session(info, _pin(args, provider, info)) as session:
-            signature = session.sign_digest(digest)
-        try:
-            info.certificate.public_key.verify_digest(digest, signature)
-        except InvalidSignature:
+        result = sign_check(provider, info, _pin(args, provider, info))
+        print(f"Хэш ({info.algorithm}): {result.digest.hex()}")
+        if not result.verified:
             print("Подпись НЕ проверяется сертификатом.", file=sys.stderr)
             return EXIT_FAILED
-        print(f"Подпись (s||r): {signature.hex()}")
+        print(f"Подпись (s||r): {result.signature.hex()}")
         print("Подпись проверена gostsign: верна.")
-        if not info.certificate.is_valid_at(now):
+        if not result.valid_now:
             print(
                 f"Внимание: сертификат недействителен сейчас (срок {info.not_before:%Y-%m-%d} — "
                 f"{info.not_after:%Y-%m-%d}).",

@@ -939,6 +939,52 @@ class ElnStore:
             )
         return self.user(user_id)
 
+    def update_user(
+        self,
+        user_id: int,
+        *,
+        actor: Signer,
+        full_name: str,
+        position: str | None,
+        cert_serial: str | None,
+        active: bool,
+    ) -> UserInfo:
+        """Change a profile's name, position, certificate and «active» (the admin's form);
+        the audit line lists what changed as ``[before, after]``."""
+        if not full_name.strip():
+            raise ValidationError("Поле «ФИО» обязательно для заполнения.", field="full_name")
+        if len(full_name) > 90:
+            raise ValidationError(
+                "Поле «ФИО» не может быть длиннее 90 символов.", field="full_name"
+            )
+        after = {
+            "full_name": full_name,
+            "position": position or None,
+            "cert_serial": cert_serial or None,
+            "active": bool(active),
+        }
+        with self.db.atomic():
+            before = dataclasses.asdict(self.user(user_id))
+            changed = {k: [before[k], v] for k, v in after.items() if before[k] != v}
+            if changed:
+                m.User.update(**after).where(m.User.id == user_id).bind(self.db).execute()
+                self._audit(actor, "update", "user", user_id, details=changed)
+        return self.user(user_id)
+
+    def list_users(self, *, after: int | None = None, limit: int = 100) -> list[UserInfo]:
+        """A page of profiles by id (keyset: pass the last id seen as ``after``)."""
+        query = m.User.select().order_by(m.User.id).limit(limit)
+        if after is not None:
+            query = query.where(m.User.id > after)
+        rows = list(query.bind(self.db))
+        roles: dict[int, set[Role]] = {r.id: set() for r in rows}
+        if rows:
+            for link in (
+                m.UserRole.select().where(m.UserRole.user.in_([r.id for r in rows])).bind(self.db)
+            ):
+                roles[link.user_id].add(Role(link.role))  # type: ignore[attr-defined]
+        return [self._user_info(r, roles=frozenset(roles[r.id])) for r in rows]
+
     def user(self, user_id: int) -> UserInfo:
         row = m.User.select().where(m.User.id == user_id).bind(self.db).first()
         if row is None:
@@ -951,10 +997,12 @@ class ElnStore:
             raise NotFound(f"Пользователь с учётной записью «{login}» не зарегистрирован.")
         return self._user_info(row)
 
-    def _user_info(self, row: m.User) -> UserInfo:
-        roles = frozenset(
-            Role(r.role) for r in m.UserRole.select().where(m.UserRole.user == row.id).bind(self.db)
-        )
+    def _user_info(self, row: m.User, *, roles: frozenset[Role] | None = None) -> UserInfo:
+        if roles is None:
+            roles = frozenset(
+                Role(r.role)
+                for r in m.UserRole.select().where(m.UserRole.user == row.id).bind(self.db)
+            )
         return UserInfo(
             id=row.id,
             login=row.login,
