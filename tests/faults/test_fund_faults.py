@@ -21,7 +21,7 @@ import pytest
 
 from eln_tui.core.domain.codes import JournalState, SignerSlot
 from eln_tui.core.domain.lifecycle import journal_state
-from eln_tui.core.domain.model import Block, Eln
+from eln_tui.core.domain.model import Block, Eln, TreatPeriod
 from eln_tui.core.errors import ElnError
 from eln_tui.core.exchange import ExchangeService
 from eln_tui.core.fss.errors import (
@@ -327,3 +327,44 @@ def test_reply_spoiled_after_the_fund_acted(
     usable. Still nothing is marked locally, and the retry finds out what the Fund did
     (getExistingLNNumRange, getLNData) instead of doing it twice."""
     run_fault(store, people, faults, parties, op, kind, commit=True)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_reply_replayed_to_the_next_process_is_refused(
+    store: ElnStore, people: People, faults: Any, parties: Parties
+) -> None:
+    """Every ``eln`` command is a new process with a new client: the Fund's earlier reply for
+    the same ELN (genuine, signed, today's) must still not mark its next period sent."""
+    first = ExchangeService(store, make_client(faults, parties)[0], people.operator.signer)
+    first.request_numbers(1)
+    w = World(store, people, faults, parties, first, "replay")
+    eln = w.eln(TODAY - timedelta(days=9))
+    assert eln.id is not None and eln.ln_code is not None
+    day1 = end_of(eln.treat_periods[0])
+    assert first.send(day1).accepted == [eln.ln_code]
+    eln = store.load(eln.id)
+    eln.treat_periods.append(
+        TreatPeriod(
+            dt1=day1 + timedelta(days=1),
+            dt2=day1 + timedelta(days=3),
+            doctor=people.doctor.full_name,
+            doctor_role="Врач-терапевт участковый",
+            doctor_id=people.doctor.id,
+        )
+    )
+    eln = store.save(eln, people.doctor.signer)
+    assert eln.id is not None
+    sign(first, people, parties, eln.id, Block("period", SignerSlot.DOC, 1))
+    before = snapshot(store.db)
+
+    later = ExchangeService(store, make_client(faults, parties)[0], people.operator.signer)
+    faults.inject("replay", operation="prParseFilelnlpu")
+    report = later.send(day1 + timedelta(days=3))
+    assert report.accepted == [] and report.unknown == [eln.ln_code], report
+    assert diff(before, snapshot(store.db)) == {}
+    assert not store.load(eln.id).treat_periods[1].sent
+    assert faults.eln(eln.ln_code).state == "010"  # the Fund has only the first period
+    # the next send finds out from the Fund and sends the period
+    report = later.send(day1 + timedelta(days=3))
+    assert report.reconciled_abandoned == [eln.ln_code] and report.accepted == [eln.ln_code]
+    assert faults.eln(eln.ln_code).state == "020"

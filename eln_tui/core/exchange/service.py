@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from eln_tui.core.domain import flk, lifecycle
@@ -31,6 +31,7 @@ from eln_tui.core.errors import ElnError
 from eln_tui.core.fss import ExchangeRecord, FssClient, RegistryResult, RowInput
 from eln_tui.core.fss.errors import FssError, FssReplyError, FssTransportError
 from eln_tui.core.fss.results import LnData
+from eln_tui.core.fss.security import ReplayStore
 from eln_tui.core.storage import models as m
 from eln_tui.core.storage.db import execute_insert, to_db_time
 from eln_tui.core.storage.repository import ElnStore
@@ -135,6 +136,36 @@ def fund_has(fund: Eln, paths: Sequence[str]) -> bool:
     return True
 
 
+class JournalReplayStore:
+    """The replay guard's memory across processes: every ``eln`` command and every start of
+    the workstation is a new client, so a requestId seen only in memory would be forgotten
+    and the Fund's earlier reply (genuine, signed, today's) accepted again — e.g. marking a
+    new period sent with the previous reply's state and hash. A verified reply is logged with
+    its requestId, so a requestId already in the exchange log is a replay. Only the last
+    ``window`` of the log is searched (by its indexed time): older replies are refused by the
+    client's date check anyway."""
+
+    def __init__(self, db: Any, memory: ReplayStore, window: timedelta | None) -> None:
+        self.db = db
+        self.memory = memory
+        self.window = window
+
+    def seen(self, key: str) -> bool:
+        if self.memory.seen(key):
+            return True
+        if not key.startswith("requestId:"):
+            return False
+        request_id = key.split(":", 3)[-1]
+        query = m.ExchangeLog.select().where(m.ExchangeLog.request_id == request_id)
+        if self.window is not None:
+            since = to_db_time(datetime.now(UTC) - self.window - timedelta(days=1))
+            query = query.where(m.ExchangeLog.at >= since)
+        return bool(query.bind(self.db).exists())
+
+    def add(self, key: str) -> None:
+        self.memory.add(key)
+
+
 class ExchangeService:
     """Number pool ↔ Fund, the daily registry, getLNData, disableLn; all logged."""
 
@@ -153,6 +184,9 @@ class ExchangeService:
         self._fault = fault
         self._message_id: int | None = None
         client.audit = self.log_exchange
+        guard = client.wsse.guard
+        if not isinstance(guard.store, JournalReplayStore):
+            guard.store = JournalReplayStore(self.db, guard.store, client.config.reply_max_age)
 
     # --- audit ---------------------------------------------------------------------------------
 
