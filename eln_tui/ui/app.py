@@ -354,7 +354,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         provider = None
         warnings.append(f"Средство подписи недоступно: {exc.message}")
     try:
-        db = open_database(args.db or os.environ.get(ENV_DB) or default_url())
+        section = workstation.raw.get("database", {})
+        configured = section.get("url") if isinstance(section, dict) else None
+        db = open_database(args.db or os.environ.get(ENV_DB) or configured or default_url())
         upgrade(db)
         store = ElnStore(db)
         try:
