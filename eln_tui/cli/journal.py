@@ -141,32 +141,17 @@ def _open_key(args: argparse.Namespace, cfg: WorkstationConfig, reference: str) 
 def _exchange(
     args: argparse.Namespace, store: ElnStore, actor: Signer
 ) -> Iterator[ExchangeService]:
-    from eln_tui.core.fss import FssClient, FssConfig
+    """The service over the МО key: the same assembly as the UI's (core ``open_exchange``)."""
+    from eln_tui.core.exchange import open_exchange
+    from providers.registry import provider_class
 
     cfg = _config(args)
-    fss = dict(_section(cfg, "fss"))
-    if not fss.get("ogrn"):
-        raise CliError("В файле настройки нет раздела [fss] с ОГРН МО.")
-    mo_ref = fss.pop("mo_certificate", None)
-    if not mo_ref:
-        raise CliError("В разделе [fss] не указан сертификат МО (mo_certificate).")
-    cert_path = fss.pop("fund_certificate", None)
-    contour = str(fss.get("contour", "test"))
-    if cert_path:
-        try:
-            fss["fund_certificates"] = {contour: Path(str(cert_path)).read_bytes()}
-        except OSError:
-            raise CliError(f"Сертификат СФР «{cert_path}» не удаётся прочитать.") from None
-    try:
-        config = FssConfig(**fss)
-    except TypeError as exc:
-        raise CliError(f"Раздел [fss] содержит неизвестный параметр ({exc}).") from None
-    key = _open_key(args, cfg, str(mo_ref))
-    try:
-        with FssClient(config, key) as client:
-            yield ExchangeService(store, client, actor)
-    finally:
-        key.close()
+    name = args.provider or cfg.provider
+    if not name:
+        raise CliError("Средство подписи не выбрано: укажите --provider или «eln crypto use».")
+    provider = provider_class(name)(cfg.settings_for(name) | cli_settings(args))
+    with open_exchange(store, provider, actor, _section(cfg, "fss"), pin_from_args(args)) as svc:
+        yield svc
 
 
 def _parse_date(value: str) -> date:
