@@ -11,13 +11,22 @@ from __future__ import annotations
 
 from lxml import etree
 
-from gostsign.errors import UnsupportedAlgorithm
+from gostsign.errors import InvalidInput, UnsupportedAlgorithm
 from gostsign.xml import ns
 
 
 def exc_c14n(element: etree._Element, *, with_comments: bool = False) -> bytes:
-    """Exclusive canonical form of ``element`` (its subtree), without inclusive prefixes."""
-    return etree.tostring(element, method="c14n", exclusive=True, with_comments=with_comments)
+    """Exclusive canonical form of ``element`` (its subtree), without inclusive prefixes.
+
+    Raises :class:`InvalidInput` where libxml2 cannot canonicalise (e.g. a relative namespace
+    URI, which C14N forbids): such a document can be neither signed nor verified.
+    """
+    try:
+        return etree.tostring(element, method="c14n", exclusive=True, with_comments=with_comments)
+    except etree.C14NError:
+        raise InvalidInput(
+            "the XML cannot be canonicalised (exclusive c14n); a namespace URI may be relative"
+        ) from None
 
 
 def canonicalize(element: etree._Element, algorithm: str) -> bytes:

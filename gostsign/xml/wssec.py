@@ -863,8 +863,11 @@ def _digest_hints(element: etree._Element, expected: bytes, bits: int, with_comm
     """Explain a digest mismatch when a common mistake reproduces the expected value."""
     if expected[::-1] == streebog.digest(exc_c14n(element, with_comments=with_comments), bits):
         return "; the DigestValue is byte-reversed (the signer reversed the hash)"
-    inclusive = etree.tostring(element, method="c14n", exclusive=False)
-    if streebog.digest(inclusive, bits) == expected:
+    try:
+        inclusive = etree.tostring(element, method="c14n", exclusive=False)
+    except etree.C14NError:  # e.g. a relative namespace URI on an ancestor
+        inclusive = b""
+    if inclusive and streebog.digest(inclusive, bits) == expected:
         return "; it matches inclusive c14n: the signer did not use exclusive c14n"
     return (
         "; the element was changed after signing, or re-serialised with other whitespace, "
@@ -1022,9 +1025,17 @@ def _verify_signature(
         and res.transform is not None
     ):
         with_comments = ns.C14N_ALGORITHMS[res.transform]
-        actual = streebog.digest(canonicalize(res.element, res.transform), digest_bits)
-        res.digest_valid = hmac.compare_digest(actual, expected_digest)
-        if not res.digest_valid:
+        try:
+            actual: bytes | None = streebog.digest(
+                canonicalize(res.element, res.transform), digest_bits
+            )
+        except InvalidInput as exc:  # e.g. a relative namespace URI: nothing to compare
+            actual = None
+            res.digest_valid = False
+            res.add(Reason.MALFORMED, f"#{res.reference_id} ({res.element_name}): {exc}")
+        if actual is not None:
+            res.digest_valid = hmac.compare_digest(actual, expected_digest)
+        if actual is not None and not res.digest_valid:
             res.add(
                 Reason.DIGEST_MISMATCH,
                 f"the digest of #{res.reference_id} ({res.element_name}) does not match: "
@@ -1048,27 +1059,36 @@ def _verify_signature(
                     f"SignatureValue is {len(value)} bytes; a {sig_bits}-bit signature is {size}",
                 )
             else:
-                h = streebog.digest(canonicalize(info, res.c14n_method), sig_bits)
                 try:
-                    cert.public_key.verify_digest(h, value)
-                    res.signature_valid = True
-                except InvalidSignature:
+                    h = streebog.digest(canonicalize(info, res.c14n_method), sig_bits)
+                except InvalidInput as exc:  # SignedInfo cannot be canonicalised
                     res.signature_valid = False
-                    hint = (
-                        "; it verifies byte-reversed: the signer wrote CryptoAPI byte order"
-                        if _verifies(cert.public_key, h, value[::-1])
-                        else ""
-                    )
-                    res.add(
-                        Reason.SIGNATURE_INVALID,
-                        "the SignatureValue does not verify over SignedInfo with the key of "
-                        f"certificate {who(cert)}" + hint,
-                    )
+                    res.add(Reason.SIGNATURE_MALFORMED, f"SignedInfo: {exc}")
+                else:
+                    _check_signature_value(res, cert, h, value)
 
     # -- the certificate at the time and its chain ---------------------------------------------
     if cert is not None:
         _check_certificate(res, cert, at, trusted, intermediates, crls)
     return res
+
+
+def _check_signature_value(res: SignatureResult, cert: Certificate, h: bytes, value: bytes) -> None:
+    try:
+        cert.public_key.verify_digest(h, value)
+        res.signature_valid = True
+    except InvalidSignature:
+        res.signature_valid = False
+        hint = (
+            "; it verifies byte-reversed: the signer wrote CryptoAPI byte order"
+            if _verifies(cert.public_key, h, value[::-1])
+            else ""
+        )
+        res.add(
+            Reason.SIGNATURE_INVALID,
+            "the SignatureValue does not verify over SignedInfo with the key of "
+            f"certificate {who(cert)}" + hint,
+        )
 
 
 def _verifies(pub: PublicKey, digest: bytes, value: bytes) -> bool:

@@ -381,3 +381,24 @@ def test_flk_on_a_valid_eln_never_raises_for_any_day(today: date, sigs: bool) ->
     ctx = flk.CheckContext(today=today, send_date=today, check_signatures=sigs)
     for v in flk.check(eln, ctx):
         _walk(eln, v.field)
+
+
+@pytest.mark.parametrize("key", ["doctor_id", "patient_id"])
+@pytest.mark.parametrize("value", [0, -1, 99_999, 2**31, 2**63, 2**70])
+def test_ids_that_name_nobody_are_refused_by_name(
+    import_env: Any, monkeypatch: pytest.MonkeyPatch, key: str, value: int
+) -> None:
+    """Found by the property above: an unknown doctor_id ended in a foreign-key crash."""
+    tmp, config, doctor_id = import_env
+    monkeypatch.setenv("ELN_WORKSTATION_CONFIG", str(config))
+    monkeypatch.setenv("ELN_USER_CONFIG", str(tmp / "none.toml"))
+    doc = json.loads(json.dumps(VALID_JSON))
+    doc["treat_periods"][0]["doctor_id"] = doctor_id
+    doc[key] = value
+    path = Path(tmp) / "ids.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    err = io.StringIO()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+        code = main(["ln", "import", str(path), "--user", "nurse"])
+    database_proxy.initialize(None)
+    assert code == 2 and f"«{key}»" in err.getvalue(), err.getvalue()

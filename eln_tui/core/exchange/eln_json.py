@@ -108,7 +108,8 @@ def _convert(hint: Any, value: Any, path: str, current: Any = None) -> Any:
                 raise ValueError
             return value
         if hint is int:
-            if isinstance(value, bool) or not isinstance(value, int):
+            # ids and ages: the databases' INTEGER is 32-bit on PostgreSQL
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**31:
                 raise ValueError
             return value
         if hint is str:

@@ -584,7 +584,22 @@ class ElnStore:
         lifecycle.ensure_consent(eln)
         flk.ensure_valid(eln, self._context(context))
         with self.db.atomic():
+            self._ensure_references(eln)
             return self._write(eln, actor, "create" if eln.id is None else "update")
+
+    def _ensure_references(self, eln: Eln) -> None:
+        """The user and patient an ELN points to exist (an imported JSON may name any id)."""
+        for path, model, value, what in (
+            ("doctor_id", m.User, eln.doctor_id, "пользователь"),
+            ("patient_id", m.Patient, eln.patient_id, "пациент"),
+        ):
+            if (
+                value is not None
+                and not model.select().where(model.id == value).bind(self.db).exists()
+            ):
+                raise ValidationError(
+                    f"Поле «{path}»: {what} с кодом {value} не найден в журнале.", field=path
+                )
 
     def take_number(
         self,
