@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 
@@ -23,6 +24,7 @@ from eln_tui.ui.dialogs.mo_pin import MoPinDialog, run_exchange
 from eln_tui.ui.formmodel import format_date
 from eln_tui.ui.screens.numbers import CountDialog, NumbersScreen
 from eln_tui.ui.screens.registry_send import RegistrySendScreen
+from tests.ui.snapshots import assert_snapshot, require_pinned_python
 from tests.ui.world import keys, run, screen_text, settle
 
 SMALL = (80, 24)
@@ -216,6 +218,7 @@ def test_numbers_request_with_count_check_and_wrong_pin(
     run(app_for(demo, tmp_path), size, scenario)
 
 
+@pytest.mark.slow
 def test_numbers_import_after_lost_reply_and_return(demo: DemoWorkspace, tmp_path: Path) -> None:
     # The Fund issues the numbers but the reply is lost: a clear message, the pool stays empty,
     # and «Загрузить выданные ранее» recovers them.
@@ -323,6 +326,7 @@ def test_send_bad_date_and_other_day(demo: DemoWorkspace, tmp_path: Path) -> Non
     run(app_for(demo, tmp_path), SMALL, scenario)
 
 
+@pytest.mark.slow
 def test_send_faults_mark_nothing_sent(demo: DemoWorkspace, tmp_path: Path) -> None:
     core_numbers(demo, 1)
     eln = demo_eln(demo)
@@ -353,5 +357,26 @@ def test_send_faults_mark_nothing_sent(demo: DemoWorkspace, tmp_path: Path) -> N
         assert journal_state_of(demo, eln.id) is JournalState.SENT
         assert "принят СФР" in screen_text(pilot.app)
         assert not screen.busy
+
+    run(app_for(demo, tmp_path), SMALL, scenario)
+
+
+# --- snapshots (baselines in tests/ui/snapshots/; the dates follow the real clock) ---------------
+
+DATE_MASKS = {r"\d\d\.\d\d\.\d{4}": "ДД.ММ.ГГГГ"}
+
+
+def test_snapshots_numbers_and_send(demo: DemoWorkspace, tmp_path: Path) -> None:
+    require_pinned_python()
+    core_numbers(demo, 4)
+    demo_eln(demo, surname="Петров")
+    demo_eln(demo, surname="Орлов", signed=False)
+
+    async def scenario(pilot: Pilot[Any]) -> None:
+        await open_desk(pilot, "f12")
+        assert_snapshot(screen_text(pilot.app), "numbers-80x24", masks=DATE_MASKS)
+        await open_desk(pilot, "ctrl+t")
+        await keys(pilot, "down")
+        assert_snapshot(screen_text(pilot.app), "registry-send-80x24", masks=DATE_MASKS)
 
     run(app_for(demo, tmp_path), SMALL, scenario)
