@@ -317,21 +317,21 @@ def test_another_desk_plugs_into_the_registry(world: World) -> None:
 
     registry = default_registry()
     registry.register(
-        ScreenSpec("journal", "Работа с ЕИИС Соцстрах", Journal, frozenset({Role.ELN_OPERATOR}))
+        ScreenSpec("example", "Пример стола", Journal, frozenset({Role.ELN_OPERATOR}))
     )
     both = world.store.add_user(
         "boss", "Главный Врач", [*DOC_SIGNER_ROLES, Role.ELN_OPERATOR], position="Главный врач"
     )
-    config = UiConfig(keymap={"desk.journal": "f11"}, print_dir=world.tmp)
+    config = UiConfig(keymap={"desk.example": "f20"}, print_dir=world.tmp)
     app = ElnApp(world.store, None, both, config=config, registry=registry)
 
     async def scenario(pilot: Pilot[Any]) -> None:
         assert isinstance(pilot.app.screen, MyElnsScreen)  # home: the lower rank
         titles = [c.title for c in pilot.app.commands()]  # type: ignore[attr-defined]
-        assert "Перейти: Работа с ЕИИС Соцстрах" in titles
-        await keys(pilot, "f11")
+        assert "Перейти: Пример стола" in titles
+        await keys(pilot, "f20")
         assert isinstance(pilot.app.screen, Journal)
-        assert pilot.app.current_mode == "journal"
+        assert pilot.app.current_mode == "example"
 
     run(app, NARROW, scenario)
 

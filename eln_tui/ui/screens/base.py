@@ -6,7 +6,9 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, cast
 
 from textual import on
+from textual.reactive import Reactive
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.worker import Worker, WorkerState
 
 from eln_tui.ui.commands import ScreenCommand, binding_commands
@@ -18,6 +20,11 @@ if TYPE_CHECKING:
 
 class DeskScreen(Screen[Any]):
     """A screen of the workstation. ``commands()`` feeds the command palette."""
+
+    # Textual repaints the whole screen when focus moves (a reactive with repaint); the two
+    # widgets concerned repaint themselves anyway, so over a slow link a Tab costs a few lines,
+    # not 24 (bench/bench_tui.py).
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
 
     @property
     def eln_app(self) -> ElnApp:
