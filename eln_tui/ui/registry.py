@@ -72,7 +72,10 @@ class ScreenRegistry:
 
 
 #: Modules whose ``register(registry)`` adds their desks (operator's and admin's screens).
-DESK_MODULES: tuple[str, ...] = ()
+DESK_MODULES: tuple[str, ...] = (
+    "eln_tui.ui.screens.operator_desks",
+    "eln_tui.ui.screens.journal_desks",
+)
 
 
 def default_registry() -> ScreenRegistry:

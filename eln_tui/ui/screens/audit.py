@@ -1,0 +1,417 @@
+"""«Журнал системы»: who changed what and when (``ElnStore.audit_trail``), newest first.
+
+Filters: the user's login, the action, the ELN number and a date range (local dates; «по»
+includes the whole day). Rows come a page at a time (keyset paging on the entry id), the next
+page when the cursor nears the end, so years of audit scroll without loading them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.events import Resize
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import DataTable, Footer, Header, Input, Label, Select, Static
+
+from eln_tui.core.domain.validators import is_ln_code
+from eln_tui.core.storage.repository import AuditRecord
+from eln_tui.ui.formmodel import parse_date
+from eln_tui.ui.messages import OperationFailed
+from eln_tui.ui.screens.base import DeskScreen
+from eln_tui.ui.screens.journal import ListTable
+
+PAGE = 100
+PREFETCH = 10
+FILTER_DELAY_S = 0.3
+WIDE = 110
+
+#: Russian names of the actions the core writes (the filter's choices); unknown ones show raw.
+ACTIONS: dict[str, str] = {
+    "create": "Создание",
+    "update": "Изменение",
+    "sign": "Подпись",
+    "terminate": "Прекращение ЛН",
+    "terminate_duplicate": "Прекращение: выдан дубликат",
+    "close_continue": "Закрытие с продолжением",
+    "delete": "Удаление",
+    "transfer_ok": "Передан в СФР",
+    "transfer_error": "Ошибка передачи в СФР",
+    "fss_received": "Получен из СФР",
+    "fss_refresh": "Обновлён из СФР",
+    "number_reserved": "Номер ЭЛН занят",
+    "number_released": "Номер ЭЛН освобождён",
+    "numbers_received": "Номера получены из СФР",
+    "numbers_imported": "Номера загружены из СФР",
+    "numbers_returned": "Номера возвращены в СФР",
+    "set_roles": "Изменение ролей",
+}
+ENTITIES: dict[str, str] = {
+    "eln": "ЭЛН",
+    "eln_number": "номер",
+    "user": "пользователь",
+    "patient": "пациент",
+    "settings": "настройки",
+}
+
+
+def action_text(record: AuditRecord) -> str:
+    """«Изменение (ЭЛН)», «Подпись»…: the action in words, with what it touched when generic."""
+    title = ACTIONS.get(record.action, record.action)
+    if record.action in ("create", "update", "delete"):
+        return f"{title} ({ENTITIES.get(record.entity, record.entity)})"
+    return title
+
+
+def details_text(details: dict[str, Any]) -> str:
+    """The entry's details in one line: changed fields by name, the rest as «ключ: значение»."""
+    parts = []
+    for key, value in details.items():
+        if key == "changes" and isinstance(value, dict):
+            if value:
+                parts.append("поля: " + ", ".join(value))
+        elif isinstance(value, list):
+            shown = ", ".join(str(v) for v in value[:3]) + (" …" if len(value) > 3 else "")
+            parts.append(f"{key}: {shown} ({len(value)})")
+        else:
+            parts.append(f"{key}: {value if not isinstance(value, dict) else json.dumps(value)}")
+    return "; ".join(parts)
+
+
+class AuditFilter:
+    """What the filter fields say, checked (a Russian message naming the field on bad input)."""
+
+    def __init__(
+        self,
+        login: str | None = None,
+        action: str | None = None,
+        ln_code: str | None = None,
+        since: date | None = None,
+        until: date | None = None,
+    ) -> None:
+        self.login = login
+        self.action = action
+        self.ln_code = ln_code
+        self.since = since
+        self.until = until
+
+    def query(self) -> dict[str, Any]:
+        """Keyword arguments of ``audit_trail`` (local dates → aware datetimes)."""
+        args: dict[str, Any] = {"login": self.login, "action": self.action}
+        if self.ln_code:
+            args["ln_code"] = self.ln_code
+        if self.since is not None:
+            args["since"] = datetime.combine(self.since, time()).astimezone()
+        if self.until is not None:
+            args["until"] = datetime.combine(self.until + timedelta(days=1), time()).astimezone()
+        return args
+
+
+class FilterError(ValueError):
+    def __init__(self, message: str, widget: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.widget = widget
+
+
+def read_filter(login: str, action: object, number: str, since: str, until: str) -> AuditFilter:
+    number = number.strip()
+    if number and not is_ln_code(number):
+        raise FilterError("Поле «№ ЭЛН» должно содержать 12 цифр.", "audit-ln")
+    dates: list[date | None] = []
+    for text, name, widget in ((since, "С", "audit-since"), (until, "По", "audit-until")):
+        try:
+            dates.append(parse_date(text.strip()) if text.strip() else None)
+        except ValueError:
+            raise FilterError(
+                f"Поле «{name}» должно содержать дату в формате ДД.ММ.ГГГГ.", widget
+            ) from None
+    if dates[0] is not None and dates[1] is not None and dates[0] > dates[1]:
+        raise FilterError("Дата в поле «С» не может быть позже даты в поле «По».", "audit-since")
+    return AuditFilter(
+        login=login.strip() or None,
+        action=action if isinstance(action, str) else None,
+        ln_code=number or None,
+        since=dates[0],
+        until=dates[1],
+    )
+
+
+class AuditPage(Message):
+    def __init__(self, records: list[AuditRecord], more: bool, *, append: bool, token: int) -> None:
+        super().__init__()
+        self.records = records
+        self.more = more
+        self.append = append
+        self.token = token
+
+
+class AuditScreen(DeskScreen):
+    DEFAULT_CSS = """
+    AuditScreen .audit-filters {
+        height: 1;
+        width: 100%;
+    }
+    AuditScreen .audit-filters Label {
+        width: auto;
+        padding: 0 1;
+    }
+    AuditScreen .audit-filters Input {
+        width: 1fr;
+    }
+    AuditScreen #audit-ln {
+        width: 14;
+    }
+    AuditScreen #audit-since, AuditScreen #audit-until {
+        width: 12;
+    }
+    AuditScreen #audit-action {
+        width: 1fr;
+    }
+    AuditScreen #audit-count {
+        width: 1fr;
+        padding: 0 1;
+        color: $text-muted;
+        text-align: right;
+    }
+    AuditScreen #audit {
+        height: 1fr;
+    }
+    AuditScreen #audit-detail {
+        height: auto;
+        max-height: 3;
+        padding: 0 1;
+        background: $boost;
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "f3,ctrl+f",
+            "filter",
+            "Фильтр",
+            tooltip="К полям фильтра (пользователь, действие, ЭЛН, даты)",
+            id="audit.filter",
+        ),
+        Binding("f5", "refresh", "Обновить", tooltip="Обновить журнал", id="audit.refresh"),
+        Binding(
+            "escape",
+            "clear_filter",
+            "Сброс",
+            tooltip="Сбросить фильтр",
+            id="audit.clear",
+        ),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[AuditRecord] = []
+        self.more = False
+        self.filter = AuditFilter()
+        self._token = 0
+        self._loading = False
+        self._timer: Timer | None = None
+        self._wide: bool | None = None
+        self._ready = False
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False, icon="")
+        with Horizontal(classes="audit-filters"):
+            yield Label("Пользователь")
+            yield Input(placeholder="логин", compact=True, id="audit-login")
+            yield Label("№ ЭЛН")
+            yield Input(placeholder="12 цифр", max_length=12, compact=True, id="audit-ln")
+        with Horizontal(classes="audit-filters"):
+            yield Label("Действие")
+            yield Select(
+                [(title, code) for code, title in ACTIONS.items()],
+                prompt="все",
+                compact=True,
+                id="audit-action",
+            )
+            yield Label("С")
+            yield Input(placeholder="ДД.ММ.ГГГГ", max_length=10, compact=True, id="audit-since")
+            yield Label("по")
+            yield Input(placeholder="ДД.ММ.ГГГГ", max_length=10, compact=True, id="audit-until")
+        yield Static("", id="audit-count")
+        yield ListTable(id="audit", cursor_type="row", zebra_stripes=False)
+        yield Static("", id="audit-detail")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.title = "Журнал системы"
+        self.sub_title = self.desk.user.full_name
+        self._columns()
+        self._ready = True
+        self.reload()
+        self.table.focus()
+
+    @property
+    def table(self) -> ListTable:
+        return self.query_one("#audit", ListTable)
+
+    # --- table ----------------------------------------------------------------------------
+
+    def _columns(self) -> None:
+        width = self.app.size.width
+        wide = width >= WIDE
+        if wide == self._wide:
+            return
+        self._wide = wide
+        table = self.table
+        table.clear(columns=True)
+        login = 16 if wide else 10
+        action = 30 if wide else 18
+        details = max(10, width - 1 - 2 * 5 - 16 - login - action - 12)
+        table.add_column("Время", width=16, key="at")
+        table.add_column("Пользователь", width=login, key="login")
+        table.add_column("Действие", width=action, key="action")
+        table.add_column("ЭЛН", width=12, key="ln")
+        table.add_column("Подробности", width=details, key="details")
+        self._add_rows(self.records)
+
+    def on_resize(self, event: Resize) -> None:
+        if self.is_mounted and self._ready:
+            self._columns()
+
+    def _add_rows(self, records: Iterable[AuditRecord]) -> None:
+        table = self.table
+        for record in records:
+            table.add_row(
+                Text(record.at.astimezone().strftime("%d.%m.%Y %H:%M")),
+                Text(record.login or "—"),
+                Text(action_text(record)),
+                Text(record.ln_code or ""),
+                Text(details_text(record.details)),
+                key=str(record.id),
+            )
+
+    def reload(self) -> None:
+        self.records = []
+        self.more = False
+        self.table.clear()
+        self._fetch(append=False)
+
+    def _fetch(self, *, append: bool) -> None:
+        self._token += 1
+        self._loading = True
+        before = self.records[-1].id if append and self.records else None
+        self.fetch(self.filter, before, append, self._token)
+
+    @work(thread=True, exit_on_error=False, group="list", description="Загрузка журнала системы")
+    def fetch(self, flt: AuditFilter, before: int | None, append: bool, token: int) -> None:
+        desk = self.desk
+        with desk.db():
+            records = desk.store.audit_trail(
+                newest_first=True, before=before, limit=PAGE + 1, **flt.query()
+            )
+        more = len(records) > PAGE
+        self.post_message(AuditPage(records[:PAGE], more, append=append, token=token))
+
+    @on(AuditPage)
+    def _page(self, message: AuditPage) -> None:
+        if message.token != self._token:
+            return
+        self._loading = False
+        self.records.extend(message.records)
+        self.more = message.more
+        self._add_rows(message.records)
+        shown = len(self.records)
+        self.query_one("#audit-count", Static).update(
+            f"Записей: {shown}{'+' if self.more else ''}" if shown else "Записей нет"
+        )
+        self._detail()
+
+    @on(DataTable.RowHighlighted, "#audit")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._detail()
+        if event.cursor_row >= self.table.row_count - PREFETCH and self.more and not self._loading:
+            self._fetch(append=True)
+
+    def current_record(self) -> AuditRecord | None:
+        row = self.table.cursor_row
+        if not self.records or row is None or row >= len(self.records):
+            return None
+        return self.records[row]
+
+    def _detail(self) -> None:
+        record = self.current_record()
+        detail = self.query_one("#audit-detail", Static)
+        if record is None:
+            detail.update("Записей по этому фильтру нет.")
+            return
+        what = f"{ENTITIES.get(record.entity, record.entity)} {record.entity_id or ''}".strip()
+        text = details_text(record.details)
+        detail.update(
+            f"{record.at.astimezone():%d.%m.%Y %H:%M:%S} · {record.login or 'система'} · "
+            f"{action_text(record)} · {what}" + (f"\n{text}" if text else "")
+        )
+
+    # --- filter ---------------------------------------------------------------------------
+
+    def _apply(self) -> FilterError | None:
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        try:
+            self.filter = read_filter(
+                self.query_one("#audit-login", Input).value,
+                self.query_one("#audit-action", Select).value,
+                self.query_one("#audit-ln", Input).value,
+                self.query_one("#audit-since", Input).value,
+                self.query_one("#audit-until", Input).value,
+            )
+        except FilterError as exc:
+            self.query_one("#audit-count", Static).update(exc.message)
+            return exc
+        self.reload()
+        return None
+
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_timer(FILTER_DELAY_S, self._apply)
+
+    @on(Select.Changed)
+    def _action_changed(self) -> None:
+        if self._ready:
+            self._apply()
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        error = self._apply()
+        if error is not None:
+            self.query_one(f"#{error.widget}", Input).focus()
+        else:
+            self.table.focus()
+
+    def action_filter(self) -> None:
+        self.query_one("#audit-login", Input).focus()
+
+    def action_clear_filter(self) -> None:
+        for widget in self.query(".audit-filters Input").results(Input):
+            widget.value = ""
+        self.query_one("#audit-action", Select).clear()
+        self._apply()
+        self.table.focus()
+
+    def action_refresh(self) -> None:
+        self.reload()
+
+    def on_screen_resume(self) -> None:
+        if self.is_mounted and self._ready:
+            self.reload()
+
+    @on(OperationFailed)
+    def _failed(self, message: OperationFailed) -> None:
+        message.stop()
+        self._loading = False

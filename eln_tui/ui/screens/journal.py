@@ -1,0 +1,513 @@
+"""«Работа с ЕИИС Соцстрах»: the operator's journal of electronic LNs (seed 000; domain.md §4).
+
+Six nested views (keys 1–6, or ←/→ in the list), the seed's columns (номер ЛН, ФИО пациента,
+dates of the release period, состояние ЛН; «Ошибки передачи» adds the error), search by number,
+SNILS or surname. Rows come a page at a time (keyset paging, as in «Мои ЭЛН»); the next page is
+fetched when the cursor nears the end, so a journal of any size opens and filters at once. The
+total of the view is one COUNT query with the first page.
+
+From here the operator opens an ELN (the editor decides what may still change), fetches an ELN
+from the Fund («Получить из ЕИИС Соцстрах») and cancels one in the Fund («Прекращение ЛН»).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.events import Resize
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import DataTable, Footer, Header, Input, Label, Static
+
+from eln_tui.core.domain.codes import JournalState, JournalView
+from eln_tui.core.domain.model import Eln
+from eln_tui.core.storage import JournalRow
+from eln_tui.ui.dialogs.message import MessageDialog
+from eln_tui.ui.formmodel import format_date
+from eln_tui.ui.messages import OperationFailed, PageLoaded
+from eln_tui.ui.screens.base import DeskScreen
+from eln_tui.ui.screens.eln_editor import ElnEditorScreen
+from eln_tui.ui.screens.my_elns import short_fio
+
+PAGE = 100
+#: Fetch the next page when the cursor is this close to the last loaded row.
+PREFETCH = 10
+SEARCH_DELAY_S = 0.3
+WIDE = 110
+
+VIEWS: tuple[JournalView, ...] = (
+    JournalView.ALL,
+    JournalView.NOT_SENT,
+    JournalView.SENT,
+    JournalView.RECEIVED,
+    JournalView.ERRORS,
+    JournalView.DELETED,
+)
+#: View names for the view bar at 80 columns (the full seed names from 110 columns).
+SHORT_VIEW = {
+    JournalView.ALL: "Полный список",
+    JournalView.NOT_SENT: "Не переданы",
+    JournalView.SENT: "Переданы",
+    JournalView.RECEIVED: "Получены",
+    JournalView.ERRORS: "Ошибки",
+    JournalView.DELETED: "Удалённые",
+}
+#: The Fund's lnState in a few words (the full titles are in the row detail).
+SHORT_STATE = {
+    "000": "новый",
+    "010": "открыт",
+    "020": "продлён",
+    "030": "закрыт",
+    "040": "направлен на МСЭ",
+    "050": "дополнен МСЭ",
+    "060": "у страхователя",
+    "070": "реестр ПВСО",
+    "080": "пособие выплачено",
+    "090": "прекращён",
+}
+#: The journal state in a few words (the «Передача» column, from 110 columns, view «Полный список»).
+SHORT_JOURNAL = {
+    JournalState.DRAFT: "заполняется",
+    JournalState.PENDING: "не передан",
+    JournalState.SENT: "передан",
+    JournalState.ERROR: "ошибка передачи",
+    JournalState.RECEIVED: "получен из СФР",
+    JournalState.TERMINATED: "прекращён",
+}
+
+
+def state_cell(row: JournalRow) -> str:
+    """The «Состояние ЛН» column: the Fund's state code and its short name."""
+    if row.terminated and row.ln_state != "090":
+        return "ЛН прекращен"
+    short = SHORT_STATE.get(row.ln_state, row.state_title)
+    return f"{row.ln_state} {short}" if row.ln_state else short
+
+
+def view_bar(current: JournalView, *, wide: bool) -> Text:
+    """«[1 Полный список] 2 Не переданы …»: the current view in brackets (reads without colour)."""
+    text = Text()
+    for index, view in enumerate(VIEWS, start=1):
+        name = view.label if wide else SHORT_VIEW[view]
+        if index > 1:
+            text.append(" ")
+        if view is current:
+            text.append(f"[{index} {name}]", style="bold reverse")
+        else:
+            text.append(f"{index} {name}")
+    return text
+
+
+class ViewStep(Message):
+    """←/→ in the list: the previous or the next view."""
+
+    def __init__(self, step: int) -> None:
+        super().__init__()
+        self.step = step
+
+
+class ListTable(DataTable[Text]):
+    """A list of rows that fit the width: Home/End go to the first/last loaded row (the last
+    one pulls the next page), as a thin client's keyboard expects."""
+
+    def action_scroll_home(self) -> None:
+        self.action_scroll_top()
+
+    def action_scroll_end(self) -> None:
+        self.action_scroll_bottom()
+
+
+class JournalTable(ListTable):
+    """The journal's list: ←/→ switch views instead of scrolling sideways."""
+
+    def action_cursor_left(self) -> None:
+        self.post_message(ViewStep(-1))
+
+    def action_cursor_right(self) -> None:
+        self.post_message(ViewStep(+1))
+
+
+class OpenEln(Message):
+    def __init__(self, eln: Eln) -> None:
+        super().__init__()
+        self.eln = eln
+
+
+class JournalScreen(DeskScreen):
+    DEFAULT_CSS = """
+    JournalScreen #views {
+        height: 1;
+        width: 100%;
+        padding: 0 0 0 1;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    JournalScreen #journal {
+        height: 1fr;
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "open", "Открыть", tooltip="Открыть выбранный ЭЛН", id="journal.open"),
+        Binding(
+            "f3,ctrl+f",
+            "search",
+            "Поиск",
+            tooltip="Поиск по номеру, СНИЛС, фамилии",
+            id="journal.search",
+        ),
+        Binding(
+            "f4",
+            "fetch",
+            "Получить",
+            tooltip="Получить ЭЛН из ЕИИС Соцстрах (номер и СНИЛС)",
+            id="journal.fetch",
+        ),
+        Binding("f5", "refresh", "Обновить", tooltip="Обновить список", id="journal.refresh"),
+        Binding(
+            "f8",
+            "disable",
+            "Прекратить",
+            tooltip="Прекращение ЛН в ЕИИС Соцстрах",
+            id="journal.disable",
+        ),
+        *(
+            Binding(
+                str(index),
+                f"view({index})",
+                view.label,
+                show=False,
+                tooltip=f"Представление «{view.label}»",
+                id=f"journal.view{index}",
+            )
+            for index, view in enumerate(VIEWS, start=1)
+        ),
+        Binding(
+            "escape",
+            "clear_search",
+            "Сброс",
+            show=False,
+            tooltip="Очистить поиск",
+            id="journal.clear",
+        ),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.view = JournalView.ALL
+        self.rows: list[JournalRow] = []
+        self.next_after: int | None = None
+        self.total: int | None = None
+        self._token = 0
+        self._loading = False
+        self._timer: Timer | None = None
+        self._wide: bool | None = None
+        self._columns_view: JournalView | None = None
+        self._ready = False
+        self._short_dates = False
+        self._restore: int | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False, icon="")
+        yield Static("", id="views")
+        with Horizontal(id="search-bar"):
+            yield Label("Поиск:", id="search-label")
+            yield Input(placeholder="номер ЭЛН, СНИЛС или фамилия", compact=True, id="search")
+            yield Static("", id="scope")
+        yield JournalTable(id="journal", cursor_type="row", zebra_stripes=False)
+        yield Static("", id="row-detail")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.title = "Работа с ЕИИС Соцстрах"
+        self.sub_title = self.desk.user.full_name
+        self._columns()
+        self._ready = True
+        self.reload()
+        self.table.focus()
+
+    @property
+    def table(self) -> JournalTable:
+        return self.query_one("#journal", JournalTable)
+
+    # --- table ----------------------------------------------------------------------------
+
+    def _columns(self) -> None:
+        width = self.app.size.width
+        wide = width >= WIDE
+        if wide == self._wide and self.view == self._columns_view:
+            return
+        self._wide, self._columns_view = wide, self.view
+        self.query_one("#views", Static).update(view_bar(self.view, wide=wide))
+        table = self.table
+        table.clear(columns=True)
+        errors = self.view is JournalView.ERRORS
+        transfer = wide and self.view is JournalView.ALL
+        self._short_dates = errors and not wide  # room for the error at 80 columns
+        day = 8 if self._short_dates else 10
+        # 2 cells of padding per column and 1 for the scroll bar
+        room = width - 1 - 2 * (5 + int(errors) + int(transfer)) - 12 - 2 * day
+        if errors:
+            patient = 24 if wide else 12
+            state = 14 if wide else 10
+            error = max(10, room - patient - state)
+        else:
+            state = 22 if wide else 18
+            extra = 16 if transfer else 0
+            patient = max(12, room - state - extra)
+        table.add_column("Номер ЛН", width=12, key="number")
+        table.add_column("ФИО пациента", width=patient, key="patient")
+        table.add_column("С" if self._short_dates else "Освоб. с", width=day, key="dt1")
+        table.add_column("По" if self._short_dates else "Освоб. по", width=day, key="dt2")
+        table.add_column("Состояние ЛН", width=state, key="state")
+        if transfer:
+            table.add_column("Передача", width=extra, key="transfer")
+        if errors:
+            table.add_column("Ошибка передачи", width=error, key="error")
+        self._add_rows(self.rows)
+
+    def _date(self, value: date | None) -> str:
+        if value is None:
+            return ""
+        return value.strftime("%d.%m.%y") if self._short_dates else format_date(value)
+
+    def on_resize(self, event: Resize) -> None:
+        if self.is_mounted and self._ready:
+            self._columns()
+
+    def _add_rows(self, rows: Iterable[JournalRow]) -> None:
+        table = self.table
+        errors = self.view is JournalView.ERRORS
+        transfer = bool(self._wide) and self.view is JournalView.ALL
+        for row in rows:
+            style = "bold" if row.terminated else ""
+            cells = [
+                Text(row.ln_code or "без номера", style=style),
+                Text(row.patient_fio if self._wide else short_fio(row.patient_fio), style=style),
+                Text(self._date(row.first_dt1), style=style),
+                Text(self._date(row.last_dt2), style=style),
+                Text(state_cell(row), style=style),
+            ]
+            if transfer:
+                cells.append(Text(SHORT_JOURNAL[row.journal_state], style=style))
+            if errors:
+                cells.append(Text(" ".join((row.transfer_error or "").split())))
+            table.add_row(*cells, key=str(row.id))
+
+    def reload(self) -> None:
+        self.rows = []
+        self.next_after = None
+        self.table.clear()
+        self._fetch(append=False)
+
+    def _fetch(self, *, append: bool) -> None:
+        self._token += 1
+        self._loading = True
+        search = self.query_one("#search", Input).value.strip() or None
+        if not append:
+            self.query_one("#scope", Static).update("[загрузка…]")
+        self.fetch(self.view, search, self.next_after if append else None, append, self._token)
+
+    @work(thread=True, exit_on_error=False, group="list", description="Загрузка журнала ЭЛН")
+    def fetch(
+        self, view: JournalView, search: str | None, after: int | None, append: bool, token: int
+    ) -> None:
+        desk = self.desk
+        with desk.db():
+            page = desk.store.journal(
+                view, search=search, after=after, limit=PAGE, count=not append
+            )
+        self.post_message(PageLoaded(page, append=append, token=token))
+
+    @on(PageLoaded)
+    def _page(self, message: PageLoaded) -> None:
+        if message.token != self._token:
+            return  # an answer to an older search or view
+        self._loading = False
+        if not message.append:
+            self.total = message.page.total
+        self.rows.extend(message.page.rows)
+        self.next_after = message.page.next_after
+        self._add_rows(message.page.rows)
+        self._count()
+        if self._restore is not None:
+            ids = [r.id for r in self.rows]
+            if self._restore in ids:
+                self.table.move_cursor(row=ids.index(self._restore))
+            self._restore = None
+        self._detail()
+
+    def _count(self) -> None:
+        total = self.total if self.total is not None else len(self.rows)
+        self.query_one("#scope", Static).update(f"[{SHORT_VIEW[self.view]}: {total}]")
+
+    @on(DataTable.RowHighlighted, "#journal")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._detail()
+        near_end = event.cursor_row >= self.table.row_count - PREFETCH
+        if near_end and self.next_after is not None and not self._loading:
+            self._fetch(append=True)
+
+    def current_row(self) -> JournalRow | None:
+        table = self.table
+        if not self.rows or table.cursor_row is None or table.cursor_row >= len(self.rows):
+            return None
+        return self.rows[table.cursor_row]
+
+    def _detail(self) -> None:
+        row = self.current_row()
+        detail = self.query_one("#row-detail", Static)
+        if row is None:
+            searching = bool(self.query_one("#search", Input).value.strip())
+            detail.update(
+                "ЭЛН не найдены."
+                if searching
+                else f"В представлении «{self.view.label}» ЭЛН нет. F4 — получить ЭЛН из СФР."
+            )
+            return
+        snils = f", СНИЛС {row.snils}" if row.snils else ""
+        state = f"; состояние в СФР: {row.state_title}" if row.ln_state != "000" else ""
+        error = f"\nОшибка передачи: {row.transfer_error}" if row.transfer_error else ""
+        detail.update(
+            f"№ {row.ln_code or '—'}: {row.patient_fio}{snils}. "
+            f"{row.journal_state.label}{state}.{error}"
+        )
+
+    # --- views ----------------------------------------------------------------------------
+
+    def set_view(self, view: JournalView) -> None:
+        if view is self.view and self._columns_view is view:
+            return
+        self.view = view
+        self.rows = []
+        self.next_after = None
+        self._columns()
+        self.reload()
+
+    def action_view(self, index: int) -> None:
+        if 1 <= index <= len(VIEWS):
+            self.set_view(VIEWS[index - 1])
+
+    @on(ViewStep)
+    def _step(self, message: ViewStep) -> None:
+        message.stop()
+        index = (VIEWS.index(self.view) + message.step) % len(VIEWS)
+        self.set_view(VIEWS[index])
+
+    # --- search ---------------------------------------------------------------------------
+
+    @on(Input.Changed, "#search")
+    def _search_changed(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_timer(SEARCH_DELAY_S, self.reload)
+
+    @on(Input.Submitted, "#search")
+    def _search_submitted(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+        self.reload()
+        self.table.focus()
+
+    def action_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def action_clear_search(self) -> None:
+        search = self.query_one("#search", Input)
+        if search.value:
+            search.value = ""
+            if self._timer is not None:
+                self._timer.stop()
+            self.reload()
+        self.table.focus()
+
+    def action_refresh(self) -> None:
+        row = self.current_row()
+        self._restore = row.id if row is not None else None
+        self.reload()
+
+    # --- opening --------------------------------------------------------------------------
+
+    @on(DataTable.RowSelected, "#journal")
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open()
+
+    def action_open(self) -> None:
+        if isinstance(self.focused, Input):
+            return
+        row = self.current_row()
+        if row is not None:
+            self.load(row.id)
+
+    @work(thread=True, exit_on_error=False, group="open", description="Открытие ЭЛН")
+    def load(self, eln_id: int) -> None:
+        desk = self.desk
+        with desk.db():
+            if desk.settings is None:
+                desk.load_settings()
+            eln = desk.store.load(eln_id)
+        self.post_message(OpenEln(eln))
+
+    @on(OpenEln)
+    def _open(self, message: OpenEln) -> None:
+        message.stop()
+        self.app.push_screen(ElnEditorScreen(message.eln, stored=message.eln))
+
+    def on_screen_resume(self) -> None:
+        # Back from the editor or a dialog: states may have changed.
+        if self.is_mounted and self._ready:
+            self.action_refresh()
+
+    # --- the Fund -------------------------------------------------------------------------
+
+    def action_fetch(self) -> None:
+        from eln_tui.ui.dialogs.fetch import FetchDialog
+
+        def fetched(eln: Eln | None) -> None:
+            if eln is None:
+                return
+            self.notify(
+                f"ЭЛН № {eln.ln_code} получен из ЕИИС «Соцстрах»: {eln.patient_fio}.", timeout=6
+            )
+            self.query_one("#search", Input).value = ""
+            if self._timer is not None:
+                self._timer.stop()
+            self._restore = eln.id
+            self.view = JournalView.RECEIVED
+            self._columns()
+            self.reload()
+
+        self.app.push_screen(FetchDialog(self.desk), fetched)
+
+    def action_disable(self) -> None:
+        from eln_tui.ui.dialogs.disable import refusal, start_disable
+
+        row = self.current_row()
+        problem = refusal(row)
+        if problem is not None:
+            self.app.push_screen(MessageDialog("Прекращение ЛН", problem))
+            return
+        assert row is not None
+
+        def done(eln: Eln) -> None:
+            self.notify(
+                f"ЭЛН № {eln.ln_code} прекращён в ЕИИС «Соцстрах» и перенесён в «Удаленные ЭЛН».",
+                timeout=6,
+            )
+            self.action_refresh()
+
+        start_disable(self, row, done)
+
+    @on(OperationFailed)
+    def _failed(self, message: OperationFailed) -> None:
+        message.stop()
+        self._loading = False
+        self._count()
