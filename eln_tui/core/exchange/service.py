@@ -422,6 +422,9 @@ class ExchangeService:
             self._message_id = None
         self._hook("after_reply")
         self._apply(message_id, chunk, result, report)
+        for p in chunk:
+            if p.ln_code in report.rejected and self._abandoned_before(message_id, p):
+                self._recheck_refused(message_id, p, report)
         if progress:
             progress(MessageProgress(index, total, len(chunk), message_id, "sent"))
 
@@ -490,6 +493,49 @@ class ExchangeService:
                     self._row(message_id, p.eln_id, status="error", error=text)
                     self.store.record_transfer(p.eln_id, self.actor, ok=False, error=text)
                     report.rejected[p.ln_code] = text
+
+    def _abandoned_before(self, message_id: int, p: Planned) -> bool:
+        rows = m.OutgoingRow.select().where(
+            (m.OutgoingRow.eln == p.eln_id)
+            & (m.OutgoingRow.message != message_id)
+            & (m.OutgoingRow.status == "abandoned")
+            & (m.OutgoingRow.blocks == ",".join(p.blocks))
+        )
+        return bool(rows.bind(self.db).exists())
+
+    def _recheck_refused(self, message_id: int, p: Planned, report: SendReport) -> None:
+        """A re-send of blocks whose earlier attempt was abandoned, refused: that attempt may
+        have reached the Fund after all (it was still applying it when reconciliation asked
+        getLNData, e.g. right after a timeout or a killed sender). Ask again; if the Fund holds
+        every block the row carried, the row is accepted with the Fund's state and hash."""
+        eln = self.store.load(p.eln_id)
+        if not eln.patient.snils:
+            return
+        try:
+            fund = self.client.get_ln_data(p.ln_code, eln.patient.snils).data
+        except FssError:
+            return  # stays in «Ошибки передачи» with the Fund's text
+        if fund is None or not fund_has(fund.eln, p.blocks):
+            return
+        with self.db.atomic():
+            self._row(
+                message_id,
+                p.eln_id,
+                status="ok",
+                error=None,
+                ln_state_received=fund.ln_state,
+                ln_hash_received=fund.ln_hash,
+            )
+            self.store.record_transfer(
+                p.eln_id,
+                self.actor,
+                ok=True,
+                blocks=list(p.blocks),
+                ln_state=fund.ln_state,
+                ln_hash=fund.ln_hash,
+            )
+        del report.rejected[p.ln_code]
+        report.reconciled_accepted.append(p.ln_code)
 
     def reconcile(self, report: SendReport | None = None) -> SendReport:
         """Resolve rows left ``new`` by a crash or a lost reply, asking getLNData."""
@@ -594,9 +640,9 @@ class ExchangeService:
 
 def stored_fragments(store: ElnStore, eln: Eln) -> dict[str, SignedFragment]:
     """The ELN's signed blocks as the journal stores them, keyed by block suffix."""
-    from eln_tui.core.fss.rows import _ln, stored_fragment
+    from eln_tui.core.fss.rows import checked_number, stored_fragment
 
-    ln_code = _ln(eln)  # Ids and actors embed the number; refuse a malformed one as before
+    ln_code = checked_number(eln)  # Ids and actors embed the number: refuse a malformed one
     rows = (
         m.SignedFragment.select()
         .where(m.SignedFragment.eln == eln.id)
