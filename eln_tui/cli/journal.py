@@ -45,7 +45,6 @@ from eln_tui.core.exchange.eln_json import from_json, to_json
 from eln_tui.core.exchange.service import (
     ExchangeService,
     MessageProgress,
-    stored_fragments,
 )
 from eln_tui.core.exchange.service import preview as registry_preview
 from eln_tui.core.storage import ElnStore, open_database, upgrade
@@ -421,7 +420,9 @@ def _block(spec: str, slot: SignerSlot) -> Block:
 
 
 def cmd_ln_sign(args: argparse.Namespace) -> int:
-    from eln_tui.core.fss.rows import sign_block
+    """Sign a block with the user's own key: the same core service as the UI's signing dialog
+    (the certificate must be the one of the user's profile)."""
+    from eln_tui.core import signing
 
     slot = SignerSlot.VK if args.as_ == "vk" else SignerSlot.DOC
     block = _block(args.block, slot)
@@ -437,23 +438,9 @@ def cmd_ln_sign(args: argparse.Namespace) -> int:
             raise CliError("В профиле пользователя не указан сертификат подписи.")
         key = _open_key(args, cfg, str(reference))
         try:
-            doc = None
-            if slot is SignerSlot.VK:
-                doc = stored_fragments(store, eln).get(f"{block.number}_doc")
-                if doc is None:
-                    raise CliError("Период ещё не подписан врачом.")
-            version = store._protocol_version()
-            frag = sign_block(eln, block, key, version, doctor_fragment=doc)
+            signing.sign_block(store, eln.id, block, user, key, expected_version=eln.version)
         finally:
             key.close()
-        store.sign(
-            eln.id,
-            block,
-            user.signer,
-            frag.element,
-            security=frag.security,
-            expected_version=eln.version,
-        )
         _emit(args, {"ln_code": eln.ln_code, "block": block.suffix}, "Блок подписан.")
     return EXIT_OK
 

@@ -122,7 +122,7 @@ def eln_json(ogrn: str, doctor_id: int, start: date) -> dict[str, Any]:
     }
 
 
-def test_headless_workflow(env: Env, capsys: pytest.CaptureFixture[str]) -> None:
+def test_headless_workflow(env: Env, keyset: Any, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(
         capsys, "init", "--ogrn", env.ogrn, "--name", "ГБУЗ «Тестовая поликлиника № 1»",
         "--address", "г. Москва", "--phone", "+7 495 000-00-00", "--email", "eln@example.test",
@@ -133,7 +133,9 @@ def test_headless_workflow(env: Env, capsys: pytest.CaptureFixture[str]) -> None
 
     db = open_database(f"sqlite:///{env.tmp}/eln.sqlite3")
     store = ElnStore(db)
-    doctor = store.add_user("ivanov", "Иванов Иван Иванович", [Role.DOCTOR])
+    doctor = store.add_user(
+        "ivanov", "Иванов Иван Иванович", [Role.DOCTOR], cert_serial=keyset["doctor1"].serial_hex
+    )
     store.add_user("nurse", "Кузнецова Мария Ивановна", [Role.NURSE])
     store.add_user("op", "Оператор Олег Олегович", [Role.ELN_OPERATOR])
     db.close()
@@ -155,7 +157,12 @@ def test_headless_workflow(env: Env, capsys: pytest.CaptureFixture[str]) -> None
 
     code, data, err = run(
         capsys, "ln", "sign", number, "--block", "period:1", "--as", "doctor",
-        "--user", "ivanov", "--cert", "label:doctor1", *pin,
+        "--user", "ivanov", "--cert", "label:doctor2", *pin,
+    )  # fmt: skip
+    assert code != 0 and "Смирнов" in err  # another doctor's key: refused, nothing signed
+    code, data, err = run(
+        capsys, "ln", "sign", number, "--block", "period:1", "--as", "doctor",
+        "--user", "ivanov", *pin,
     )  # fmt: skip
     assert code == 0, err
 
