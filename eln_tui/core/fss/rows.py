@@ -164,7 +164,7 @@ def _block_root(tag: str, nsmap: NsMap, element_id: str | None) -> etree._Elemen
 def _breach_element(
     eln: Eln, version: ProtocolVersion, element_id: str | None, parent: etree._Element | None
 ) -> etree._Element:
-    w = _Writer(_ln(eln))
+    w = _Writer(checked_number(eln))
     breach = eln.hospital_breach
     assert breach is not None
     if version is ProtocolVersion.V20:
@@ -182,7 +182,7 @@ def _breach_element(
 def _result_element(
     eln: Eln, version: ProtocolVersion, element_id: str | None, parent: etree._Element | None
 ) -> etree._Element:
-    w = _Writer(_ln(eln))
+    w = _Writer(checked_number(eln))
     r = eln.ln_result
     assert r is not None
     if version is ProtocolVersion.V20:
@@ -208,7 +208,7 @@ def _period_element(
     parent: etree._Element | None,
 ) -> etree._Element:
     """``treatPeriod`` / ``TREAT_PERIOD`` of period ``index`` (0-based): the doctor's block."""
-    w = _Writer(_ln(eln))
+    w = _Writer(checked_number(eln))
     p = eln.treat_periods[index]
     base = f"treat_periods[{index}]"
     if version is ProtocolVersion.V20:
@@ -241,7 +241,7 @@ def _full_period_start(
     with_chairman: bool,
 ) -> etree._Element:
     """``treatFullPeriod`` / ``TREAT_FULL_PERIOD`` without its inner period (added by caller)."""
-    w = _Writer(_ln(eln))
+    w = _Writer(checked_number(eln))
     p = eln.treat_periods[index]
     base = f"treat_periods[{index}]"
     if version is ProtocolVersion.V20:
@@ -271,7 +271,8 @@ def _place(
     return el
 
 
-def _ln(eln: Eln) -> str:
+def checked_number(eln: Eln) -> str:
+    """The ELN's number, refused unless it is 12 digits (Ids and actors embed it)."""
     code = eln.ln_code or ""
     if not is_digits(code, 12):
         raise FssRequestError(
@@ -283,7 +284,7 @@ def _ln(eln: Eln) -> str:
 
 
 def _block_id(eln: Eln, block: Block) -> tuple[str, str]:
-    ln = _ln(eln)
+    ln = checked_number(eln)
     if block.slot is SignerSlot.VK:
         return profile.vk_id(ln, block.number), profile.vk_actor(ln, block.number)
     return profile.doctor_id(ln, block.number), profile.doctor_actor(ln, block.number)
@@ -419,7 +420,7 @@ def _check_fragment(
     eln: Eln, block: Block, fragment: SignedFragment, version: ProtocolVersion
 ) -> etree._Element:
     """The fragment belongs to this block of this ELN and says what the ELN says."""
-    ln = _ln(eln)
+    ln = checked_number(eln)
     element_id, actor = _block_id(eln, block)
     title = block.title
     if fragment.element_id != element_id or fragment.actor != actor:
@@ -516,7 +517,7 @@ class _RowBuilder:
         resend_signed: bool,
     ) -> None:
         self.eln = item.eln
-        self.ln = _ln(item.eln)
+        self.ln = checked_number(item.eln)
         self.fragments = dict(item.fragments)
         self.version = version
         self.resend_signed = resend_signed
