@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Input, ProgressBar, Static
 
 from eln_tui.core.domain.codes import JournalState, NumberState, SignerSlot
 from eln_tui.core.domain.flk import CheckContext
@@ -303,6 +303,33 @@ def test_send_preview_blocked_then_accepted(
         assert "к передаче 0 ЭЛН" in screen_text(pilot.app)
 
     run(app_for(demo, tmp_path), size, scenario)
+
+
+def test_send_shows_progress_per_message(demo: DemoWorkspace, tmp_path: Path) -> None:
+    core_numbers(demo, 1)
+    eln = demo_eln(demo)
+    demo.emulator.inject("delay", operation="prParseFilelnlpu", times=1, seconds=1.0)
+
+    async def scenario(pilot: Pilot[Any]) -> None:
+        screen = await open_desk(pilot, "ctrl+t")
+        await keys(pilot, "f2")
+        assert isinstance(pilot.app.screen, MoPinDialog)
+        await pilot.press(*demo.pin, "enter")
+        for _ in range(40):  # until the message is on its way (the Fund answers in 1 s)
+            await pilot.pause(0.05)
+            if "отправка" in screen_text(pilot.app):
+                break
+        text = screen_text(pilot.app)
+        assert "Сообщение 1 из 1 (1 ЭЛН): отправка…" in text
+        assert screen.busy
+        await keys(pilot, "f2")  # a second send is refused while the first runs
+        assert not isinstance(pilot.app.screen, MoPinDialog)
+        await settle(pilot)
+        assert not screen.busy
+        assert screen.query_one("#progress", ProgressBar).progress == 1
+        assert journal_state_of(demo, eln.id) is JournalState.SENT
+
+    run(app_for(demo, tmp_path), SMALL, scenario)
 
 
 def test_send_bad_date_and_other_day(demo: DemoWorkspace, tmp_path: Path) -> None:

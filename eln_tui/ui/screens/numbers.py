@@ -212,6 +212,7 @@ class NumbersScreen(DeskScreen):
         self.state_filter: NumberState | None = None
         self.next_after: str | None = None
         self.busy = False
+        self._opened = False
         self.note = ""  # the outcome of the last exchange, kept across reloads
         self._token = 0
         self._loading = False
@@ -314,6 +315,13 @@ class NumbersScreen(DeskScreen):
         near_end = event.cursor_row >= table.row_count - 10
         if near_end and self.next_after is not None and not self._loading:
             self._fetch(append=True)
+
+    def on_screen_resume(self) -> None:
+        # Back at this desk: doctors may have taken numbers meanwhile (the first resume is the
+        # opening itself; dialogs of a running exchange do not reload).
+        if self._opened and not self.busy:
+            self.reload()
+        self._opened = True
 
     def action_refresh(self) -> None:
         self._status("")

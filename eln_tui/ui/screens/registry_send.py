@@ -161,6 +161,7 @@ class RegistrySendScreen(DeskScreen):
         self.patients: dict[int, str] = {}
         self.rows: list[PlanRow] = []
         self.busy = False
+        self._opened = False
         self._sending: Preview | None = None  # the preview a running send started from
         self._token = 0
         self._wide: bool | None = None
@@ -234,6 +235,13 @@ class RegistrySendScreen(DeskScreen):
             return
         chosen = self.rows[row]
         detail.update(f"№ {chosen.ln_code or '—'}, {chosen.patient}: {chosen.detail}")
+
+    def on_screen_resume(self) -> None:
+        # Back at this desk (or a dialog closed): ELNs may have been signed meanwhile. A shown
+        # send result stays until F5; the first resume is the opening itself.
+        if self._opened and not self.busy and self.report is None and self.day is not None:
+            self.load_preview()
+        self._opened = True
 
     # --- the date and the preview -----------------------------------------------------------
 
