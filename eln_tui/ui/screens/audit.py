@@ -63,8 +63,23 @@ ENTITIES: dict[str, str] = {
 }
 
 
+#: Generic actions named together with what they touched (short enough for 80 columns).
+ENTITY_ACTIONS: dict[tuple[str, str], str] = {
+    ("eln", "create"): "Создание ЭЛН",
+    ("eln", "update"): "Изменение ЭЛН",
+    ("eln", "delete"): "Удаление ЭЛН",
+    ("user", "create"): "Новый пользователь",
+    ("patient", "create"): "Новый пациент",
+    ("patient", "update"): "Изменение пациента",
+    ("settings", "update"): "Изменение настроек",
+}
+
+
 def action_text(record: AuditRecord) -> str:
-    """«Изменение (ЭЛН)», «Подпись»…: the action in words, with what it touched when generic."""
+    """«Изменение ЭЛН», «Подпись»…: the action in words, with what it touched when generic."""
+    known = ENTITY_ACTIONS.get((record.entity, record.action))
+    if known is not None:
+        return known
     title = ACTIONS.get(record.action, record.action)
     if record.action in ("create", "update", "delete"):
         return f"{title} ({ENTITIES.get(record.entity, record.entity)})"
@@ -221,6 +236,7 @@ class AuditScreen(DeskScreen):
         self._timer: Timer | None = None
         self._wide: bool | None = None
         self._ready = False
+        self._time_format = "%d.%m.%Y %H:%M"
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="")
@@ -268,11 +284,13 @@ class AuditScreen(DeskScreen):
         self._wide = wide
         table = self.table
         table.clear(columns=True)
+        self._time_format = "%d.%m.%Y %H:%M" if wide else "%d.%m.%y %H:%M"
+        stamp = 16 if wide else 14
         login = 16 if wide else 10
-        action = 30 if wide else 18
-        details = max(10, width - 1 - 2 * 5 - 16 - login - action - 12)
-        table.add_column("Время", width=16, key="at")
-        table.add_column("Пользователь", width=login, key="login")
+        action = 30 if wide else 20
+        details = max(10, width - 1 - 2 * 5 - stamp - login - action - 12)
+        table.add_column("Время", width=stamp, key="at")
+        table.add_column("Логин", width=login, key="login")
         table.add_column("Действие", width=action, key="action")
         table.add_column("ЭЛН", width=12, key="ln")
         table.add_column("Подробности", width=details, key="details")
@@ -286,7 +304,7 @@ class AuditScreen(DeskScreen):
         table = self.table
         for record in records:
             table.add_row(
-                Text(record.at.astimezone().strftime("%d.%m.%Y %H:%M")),
+                Text(record.at.astimezone().strftime(self._time_format)),
                 Text(record.login or "—"),
                 Text(action_text(record)),
                 Text(record.ln_code or ""),
@@ -348,7 +366,13 @@ class AuditScreen(DeskScreen):
         if record is None:
             detail.update("Записей по этому фильтру нет.")
             return
-        what = f"{ENTITIES.get(record.entity, record.entity)} {record.entity_id or ''}".strip()
+        entity = ENTITIES.get(record.entity, record.entity)
+        if record.ln_code:
+            what = f"{entity} № {record.ln_code}"
+        elif record.entity_id:
+            what = f"{entity} (запись {record.entity_id})"
+        else:
+            what = entity
         text = details_text(record.details)
         detail.update(
             f"{record.at.astimezone():%d.%m.%Y %H:%M:%S} · {record.login or 'система'} · "
