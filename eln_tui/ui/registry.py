@@ -75,6 +75,7 @@ class ScreenRegistry:
 DESK_MODULES: tuple[str, ...] = (
     "eln_tui.ui.screens.operator_desks",
     "eln_tui.ui.screens.journal_desks",
+    "eln_tui.ui.screens.admin_desks",
 )
 
 
