@@ -86,7 +86,14 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, text.encode(), "text/plain; charset=utf-8")
 
     def _body(self) -> bytes | None:
-        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0:
+            self.close_connection = True  # where the body ends is unknown
+            self._text(400, "bad Content-Length\n")
+            return None
         if length > MAX_REQUEST_BYTES:
             self.close_connection = True  # the unread body must not be taken for a request
             self._text(413, "request too large\n")

@@ -50,15 +50,27 @@ def _parser() -> etree.XMLParser:
     )
 
 
-def _check_depth(root: etree._Element, max_depth: int) -> None:
+_ABSOLUTE_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
+
+
+def _check_tree(root: etree._Element, max_depth: int, what: str) -> None:
+    """Depth limit, and no relative namespace URI (canonical XML cannot represent one, so a
+    signature over such a document could be neither made nor checked)."""
     depth = 0
-    for event, _ in etree.iterwalk(root, events=("start", "end")):
+    for event, item in etree.iterwalk(root, events=("start", "end", "start-ns")):
         if event == "start":
             depth += 1
             if depth > max_depth:
                 raise InvalidInput(f"XML nests elements deeper than {max_depth} levels; refused")
-        else:
+        elif event == "end":
             depth -= 1
+        else:
+            prefix, uri = item
+            if uri and not _ABSOLUTE_URI.match(uri):
+                raise InvalidInput(
+                    f"{what} declares the relative namespace URI {uri[:80]!r} "
+                    f"(prefix {prefix or '(default)'}); not accepted"
+                )
 
 
 def parse(
@@ -100,7 +112,7 @@ def parse(
     for node in root.iter(etree.Entity):
         name = getattr(node, "name", "?")
         raise InvalidInput(f"{what} contains an entity reference &{name};; not accepted")
-    _check_depth(root, max_depth)
+    _check_tree(root, max_depth, what)
     return tree
 
 
