@@ -151,7 +151,8 @@ class ElnApp(App[None]):
             self.add_mode(spec.name, spec.factory)
             keys = self.config.keymap.get(f"desk.{spec.name}", spec.key)  # remappable by id
             if keys:
-                self.bind(keys, f"open_desk('{spec.name}')", description=spec.title)
+                # not in the footer (its 80 columns are the desk's): F1 and Ctrl+P list them
+                self.bind(keys, f"open_desk('{spec.name}')", description=spec.title, show=False)
         self.switch_mode(home.name)
         if self.banner:
             self.notify(self.banner, title="Демонстрационный режим", timeout=15)

@@ -175,3 +175,28 @@ def test_unknown_demo_user_is_refused_in_russian(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert "нет пользователя «nobody»" in done.stderr
+
+
+def test_operator_gets_numbers_from_the_emulator(terminal: Terminal, tmp_path: Path) -> None:
+    """The newcomer's first step: palette → «Номера ЭЛН» → F2 → PIN of the МО key → numbers."""
+    start(terminal, tmp_path, "--demo-dir", str(tmp_path / "demo"))
+    terminal.wait_for("ЭЛН пока нет")
+    terminal.keys("C-p")
+    terminal.wait_for("Перейти:")
+    terminal.type("Номера ЭЛН")
+    terminal.wait_for("Перейти: Номера ЭЛН")
+    terminal.keys("Enter")
+    terminal.wait_for("Свободно: 0")
+    terminal.keys("F2")
+    terminal.wait_for("Количество номеров")
+    terminal.keys("Enter")
+    terminal.wait_for("PIN-код ключа МО")
+    terminal.type("1234")
+    time.sleep(0.5)
+    pin_line = next(line for line in terminal.screen().splitlines() if "PIN-код ключа МО" in line)
+    assert "1234" not in pin_line  # the PIN is never echoed
+    terminal.keys("Enter")
+    screen = terminal.wait_for("Получено номеров: 5")
+    assert screen.count("свободен") == 5
+    terminal.keys("F10")
+    terminal.wait_for("EXIT=0")
