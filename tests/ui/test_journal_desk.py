@@ -141,6 +141,9 @@ def test_views_switch_by_keys(demo: DemoWorkspace, tmp_path: Path, size: tuple[i
         assert "[1 Полный список]" in text and "Полный список: 8" in text
         assert "Номер ЛН" in text and "ФИО пациента" in text and "Состояние ЛН" in text
         assert set(shown(screen)) == {k[1] for k in KINDS}
+        # where the transfer stands reads as text (a column of its own from 110 columns)
+        assert ("010 открыт, не передан" in text) is (size[0] < 110)
+        assert ("получен из СФР" in text) is (size[0] >= 110)
 
         expected = {
             "2": (JournalView.NOT_SENT, {"Петров", "Павлова"}),

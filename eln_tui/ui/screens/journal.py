@@ -83,12 +83,21 @@ SHORT_JOURNAL = {
 }
 
 
-def state_cell(row: JournalRow) -> str:
-    """The «Состояние ЛН» column: the Fund's state code and its short name."""
+def state_cell(row: JournalRow, *, transfer: bool = False) -> str:
+    """The «Состояние ЛН» column: the Fund's state code and its short name; with ``transfer``
+    («Полный список» at 80 columns, where no «Передача» column fits) also where the transfer
+    stands unless it is done («010 открыт, не передан»)."""
     if row.terminated and row.ln_state != "090":
         return "ЛН прекращен"
+    if transfer and row.journal_state is JournalState.DRAFT:
+        return SHORT_JOURNAL[JournalState.DRAFT]
     short = SHORT_STATE.get(row.ln_state, row.state_title)
-    return f"{row.ln_state} {short}" if row.ln_state else short
+    text = f"{row.ln_state} {short}" if row.ln_state else short
+    if transfer and row.journal_state in (JournalState.PENDING, JournalState.ERROR):
+        text += ", " + ("ошибка" if row.journal_state is JournalState.ERROR else "не передан")
+    elif transfer and row.journal_state is JournalState.RECEIVED:
+        text += ", из СФР"
+    return text
 
 
 def view_bar(current: JournalView, *, wide: bool) -> Text:
@@ -259,7 +268,7 @@ class JournalScreen(DeskScreen):
             state = 14 if wide else 10
             error = max(10, room - patient - state)
         else:
-            state = 22 if wide else 18
+            state = 22
             extra = 16 if transfer else 0
             patient = max(12, room - state - extra)
         table.add_column("Номер ЛН", width=12, key="number")
@@ -286,6 +295,7 @@ class JournalScreen(DeskScreen):
         table = self.table
         errors = self.view is JournalView.ERRORS
         transfer = bool(self._wide) and self.view is JournalView.ALL
+        merged = not self._wide and self.view is JournalView.ALL
         for row in rows:
             style = "bold" if row.terminated else ""
             cells = [
@@ -293,7 +303,7 @@ class JournalScreen(DeskScreen):
                 Text(row.patient_fio if self._wide else short_fio(row.patient_fio), style=style),
                 Text(self._date(row.first_dt1), style=style),
                 Text(self._date(row.last_dt2), style=style),
-                Text(state_cell(row), style=style),
+                Text(state_cell(row, transfer=merged), style=style),
             ]
             if transfer:
                 cells.append(Text(SHORT_JOURNAL[row.journal_state], style=style))
