@@ -344,6 +344,10 @@ def test_send_bad_date_and_other_day(demo: DemoWorkspace, tmp_path: Path) -> Non
         field.value = "31.02.2024"
         await keys(pilot, "enter")
         assert "Поле «Дата реестра» должно содержать дату" in screen_text(pilot.app)
+        await keys(pilot, "escape")  # back to the list: the field shows the previewed date
+        assert field.value == format_date(demo.store.today())
+        assert pilot.app.focused is screen.query_one("#plan", DataTable)
+        await keys(pilot, "f3")
         field.value = format_date(demo.store.today() - timedelta(days=1))
         await keys(pilot, "enter")
         assert "передавать нечего" in screen_text(pilot.app)

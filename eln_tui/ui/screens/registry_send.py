@@ -101,6 +101,14 @@ class RegistrySendScreen(DeskScreen):
             tooltip="Заново показать, что будет передано",
             id="registry_send.refresh",
         ),
+        Binding(
+            "escape",
+            "back_to_list",
+            "К списку",
+            show=False,
+            tooltip="Из поля даты — к списку",
+            id="registry_send.back",
+        ),
     ]
 
     DEFAULT_CSS = """
@@ -247,6 +255,12 @@ class RegistrySendScreen(DeskScreen):
 
     def action_pick_day(self) -> None:
         self.query_one("#day", Input).focus()
+
+    def action_back_to_list(self) -> None:
+        field = self.query_one("#day", Input)
+        if self.focused is field and self.day is not None:
+            field.value = format_date(self.day)  # the date shown stays the one previewed
+        self.query_one("#plan", DataTable).focus()
 
     @on(Input.Submitted, "#day")
     def _day_submitted(self) -> None:
