@@ -22,8 +22,8 @@ from eln_tui.ui.dialogs.confirm import ConfirmationModal
 from eln_tui.ui.dialogs.message import MessageDialog
 from eln_tui.ui.dialogs.mo_pin import MoPinDialog, run_exchange
 from eln_tui.ui.formmodel import format_date
-from eln_tui.ui.screens.numbers import CountDialog, NumbersScreen
-from eln_tui.ui.screens.registry_send import RegistrySendScreen
+from eln_tui.ui.screens.numbers import CountDialog, NumbersScreen, count_error, holder_text
+from eln_tui.ui.screens.registry_send import RegistrySendScreen, blocks_text
 from tests.ui.snapshots import assert_snapshot, require_pinned_python
 from tests.ui.world import keys, run, screen_text, settle
 
@@ -162,6 +162,52 @@ def demo_eln(demo: DemoWorkspace, *, surname: str = "Петров", signed: bool
                 store, eln.id, Block("period", SignerSlot.DOC, 0), user, session, context=context
             )
     return eln
+
+
+def test_mo_pin_refuses_a_hopeless_setup(demo: DemoWorkspace, tmp_path: Path) -> None:
+    """No МО key named in [fss]: said before any PIN is typed; Esc cancels."""
+    events: list[str] = []
+    demo.fss.pop("mo_certificate")
+
+    async def scenario(pilot: Pilot[Any]) -> None:
+        run_exchange(
+            pilot.app.screen,
+            lambda service: service.import_existing(),
+            title="Загрузка выданных ранее номеров",
+            on_done=lambda _: events.append("done"),
+            on_cancel=lambda: events.append("cancel"),
+        )
+        await settle(pilot)
+        dialog = pilot.app.screen
+        assert isinstance(dialog, MoPinDialog)
+        text = screen_text(pilot.app)
+        assert "Обмен с СФР невозможен." in text and "mo_certificate" in text
+        assert not dialog.query_one("#pin-row").display
+        assert dialog.query_one("#ok").disabled
+        await keys(pilot, "escape")
+        assert events == ["cancel"]
+
+    run(app_for(demo, tmp_path), SMALL, scenario)
+
+
+def test_texts() -> None:
+    assert count_error("5") is None and count_error(" 1000 ") is None
+    for bad in ("0", "1001", "-1", "5.5", "пять"):
+        assert (
+            count_error(bad)
+            == "Поле «Количество номеров» должно содержать целое число от 1 до 1000."
+        )
+    assert (
+        count_error("")
+        == "Поле «Количество номеров» обязательно: укажите целое число от 1 до 1000."
+    )
+    assert blocks_text(["treat_periods[1]", "ln_result"]) == (
+        "период № 2, закрытие (приступить к работе / иное)"
+    )
+    assert (
+        holder_text("Петров", "Пётр", None) == "Петров П."
+        and holder_text(None, None, None) == "без ФИО"
+    )
 
 
 async def open_desk(pilot: Pilot[Any], key: str) -> Any:

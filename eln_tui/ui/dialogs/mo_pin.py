@@ -226,6 +226,8 @@ class _ExchangeRun:
             if self.on_cancel is not None:
                 self.on_cancel()
             return
+        if pin is PIN_PAD:
+            self.screen.notify("Введите PIN-код ключа МО на считывателе.", timeout=10)
         self.screen.run_worker(
             lambda: self._work(pin),
             thread=True,
