@@ -96,6 +96,15 @@ class DatabaseUrlError(StorageError):
     """The database URL cannot be used."""
 
 
+class DatabaseUnavailable(StorageError):
+    """The database cannot be reached or written now (server gone, file locked or not
+    accessible); the operation's transaction was not committed. ``detail``: the driver's text."""
+
+    def __init__(self, message: str, *, detail: str | None = None) -> None:
+        super().__init__(message)
+        self.detail = detail
+
+
 class NotFound(StorageError):
     """The requested record does not exist."""
 
