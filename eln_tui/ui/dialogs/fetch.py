@@ -118,6 +118,14 @@ class FetchDialog(Dialog[Eln | None]):
         self.busy = False
         self.query_one("#error", Static).update("")
 
+    def action_cancel(self) -> None:
+        if self.busy:  # the answer would have nowhere to go
+            self.query_one("#error", Static).update(
+                "Дождитесь ответа ЕИИС «Соцстрах»: запрос уже отправлен."
+            )
+            return
+        self.dismiss(None)
+
     @on(Button.Pressed, "#cancel")
     def _cancel(self) -> None:
-        self.dismiss(None)
+        self.action_cancel()

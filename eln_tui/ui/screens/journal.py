@@ -27,6 +27,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
 from eln_tui.core.domain.codes import JournalState, JournalView
+from eln_tui.core.domain.lifecycle import journal_state
 from eln_tui.core.domain.model import Eln
 from eln_tui.core.storage import JournalRow
 from eln_tui.ui.dialogs.message import MessageDialog
@@ -221,6 +222,7 @@ class JournalScreen(DeskScreen):
         self._columns_view: JournalView | None = None
         self._ready = False
         self._short_dates = False
+        self._search: str | None = None  # the search of the rows shown
         self._restore: int | None = None
 
     def compose(self) -> ComposeResult:
@@ -321,6 +323,7 @@ class JournalScreen(DeskScreen):
         self._token += 1
         self._loading = True
         search = self.query_one("#search", Input).value.strip() or None
+        self._search = search
         if not append:
             self.query_one("#scope", Static).update("[загрузка…]")
         self.fetch(self.view, search, self.next_after if append else None, append, self._token)
@@ -414,10 +417,12 @@ class JournalScreen(DeskScreen):
     # --- search ---------------------------------------------------------------------------
 
     @on(Input.Changed, "#search")
-    def _search_changed(self) -> None:
+    def _search_changed(self, event: Input.Changed) -> None:
         if self._timer is not None:
             self._timer.stop()
-        self._timer = self.set_timer(SEARCH_DELAY_S, self.reload)
+            self._timer = None
+        if (event.value.strip() or None) != self._search:
+            self._timer = self.set_timer(SEARCH_DELAY_S, self.reload)
 
     @on(Input.Submitted, "#search")
     def _search_submitted(self) -> None:
@@ -487,11 +492,11 @@ class JournalScreen(DeskScreen):
             self.notify(
                 f"ЭЛН № {eln.ln_code} получен из ЕИИС «Соцстрах»: {eln.patient_fio}.", timeout=6
             )
-            self.query_one("#search", Input).value = ""
-            if self._timer is not None:
-                self._timer.stop()
+            self.query_one("#search", Input).value = ""  # the loaded list follows at once
             self._restore = eln.id
-            self.view = JournalView.RECEIVED
+            # a refreshed ELN of our own stays where it is; show it in the full list then
+            received = journal_state(eln) is JournalState.RECEIVED
+            self.view = JournalView.RECEIVED if received else JournalView.ALL
             self._columns()
             self.reload()
 
