@@ -18,6 +18,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.events import Resize
 from textual.message import Message
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, ProgressBar, Static
 
@@ -213,6 +214,7 @@ class NumbersScreen(DeskScreen):
         self.next_after: str | None = None
         self.busy = False
         self._opened = False
+        self._wide: bool | None = None
         self.note = ""  # the outcome of the last exchange, kept across reloads
         self._token = 0
         self._loading = False
@@ -232,13 +234,26 @@ class NumbersScreen(DeskScreen):
     def on_mount(self) -> None:
         self.title = "Номера ЭЛН"
         self.sub_title = self.desk.user.full_name
+        self._columns()
+        self.reload()
+        self.query_one("#numbers", DataTable).focus()
+
+    def _columns(self) -> None:
+        wide = self.app.size.width >= 110
+        if wide == self._wide:
+            return
+        self._wide = wide
         table = self.query_one("#numbers", DataTable)
+        table.clear(columns=True)
         table.add_column("Номер ЛН", width=12, key="number")
         table.add_column("Состояние", width=11, key="state")
-        table.add_column("ЭЛН", width=20, key="eln")
-        table.add_column("Сервер", width=12, key="server")
-        self.reload()
-        table.focus()
+        table.add_column("ЭЛН (пациент)", width=40 if wide else 20, key="eln")
+        table.add_column("Сервер", width=20 if wide else 12, key="server")
+        self._add_rows(self.rows)
+
+    def on_resize(self, event: Resize) -> None:
+        if self.is_mounted:
+            self._columns()
 
     # --- list -----------------------------------------------------------------------------
 
