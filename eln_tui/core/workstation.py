@@ -19,11 +19,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from eln_tui.core.domain.lifecycle import Signer
 from eln_tui.core.errors import ElnError
 from eln_tui.core.fss import Contour
+from eln_tui.core.storage import ElnStore
 from gostsign.errors import GostError
 from gostsign.x509 import Certificate
-from providers.config import read_toml, system_config_path, write_toml
+from providers.config import read_toml, set_provider, system_config_path, write_toml
 from providers.errors import ProviderError
 
 
@@ -134,9 +136,14 @@ def writable_system_file() -> Path:
 
 
 def save_fund_certificate(
-    contour: Contour, certificate_file: str, in_use: Contour | None
+    store: ElnStore,
+    actor: Signer,
+    contour: Contour,
+    certificate_file: str,
+    in_use: Contour | None,
 ) -> tuple[Path, CertificateSummary]:
-    """Check the certificate, then write it for ``contour`` into the system file's ``[fss]``."""
+    """Check the certificate, write it for ``contour`` into the system file's ``[fss]`` and
+    record that in the audit journal (blocking: the caller holds a database connection)."""
     summary = load_certificate_file(certificate_file)
     path = writable_system_file()
     try:
@@ -148,4 +155,37 @@ def save_fund_certificate(
         write_toml(path, data, mode=0o644)
     except ProviderError as exc:
         raise WorkstationFileError(exc.message) from None
+    store.record_action(
+        actor,
+        "set_fund_certificate",
+        "workstation",
+        details={
+            "config": str(path),
+            "contour": contour.value,
+            "file": summary.path,
+            "serial": summary.serial_hex,
+            "subject": summary.subject,
+        },
+    )
     return path, summary
+
+
+def choose_provider(store: ElnStore, actor: Signer, name: str, settings: Mapping[str, Any]) -> Path:
+    """Make ``name`` the workstation's provider in the system file, like ``eln crypto use``,
+    and record it in the audit journal."""
+    path = writable_system_file()
+    try:
+        set_provider(path, name, settings)
+    except ProviderError as exc:
+        raise WorkstationFileError(exc.message) from None
+    store.record_action(
+        actor,
+        "set_provider",
+        "workstation",
+        details={
+            "config": str(path),
+            "provider": name,
+            "settings": {k: str(v) for k, v in settings.items()},
+        },
+    )
+    return path

@@ -954,6 +954,20 @@ class ElnStore:
             )
         return self.user(user_id)
 
+    def record_action(
+        self,
+        actor: Signer,
+        action: str,
+        entity: str,
+        entity_id: object = None,
+        *,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        """An audit line for what the admin changes outside the database (the workstation
+        file: provider, Fund certificate) or checks (a test signature)."""
+        with self.db.atomic():
+            self._audit(actor, action, entity, entity_id, details=details)
+
     def update_user(
         self,
         user_id: int,

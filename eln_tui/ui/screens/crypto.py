@@ -21,11 +21,12 @@ from textual.events import DescendantFocus
 from textual.message import Message
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Static
 
-from eln_tui.core.workstation import WorkstationFileError, writable_system_file
+from eln_tui.core.workstation import choose_provider
+from eln_tui.ui.desk import Desk
 from eln_tui.ui.dialogs.base import Dialog
 from eln_tui.ui.screens.base import DeskScreen
 from providers.base import NO_PIN, PIN_PAD, CertificateInfo, Pin, PinMode, PinSource, Provider
-from providers.config import load_config, set_provider
+from providers.config import load_config
 from providers.errors import (
     BadConfiguration,
     PinLocked,
@@ -77,8 +78,9 @@ class SignCheckDialog(Dialog[SignCheck | None]):
             self.result = result
             self.error = error
 
-    def __init__(self, provider: Provider, info: CertificateInfo) -> None:
+    def __init__(self, desk: Desk, provider: Provider, info: CertificateInfo) -> None:
         super().__init__()
+        self.desk = desk
         self.provider = provider
         self.info = info
         self.mode = PinMode.ASK
@@ -152,11 +154,24 @@ class SignCheckDialog(Dialog[SignCheck | None]):
             result = sign_check(self.provider, self.info, source)
         except ProviderError as exc:
             self.post_message(self.Done(None, exc))
-        else:
-            self.post_message(self.Done(result, None))
+            return
         finally:
             if isinstance(source, Pin):
                 source.wipe()
+        desk = self.desk
+        with desk.db():
+            desk.store.record_action(
+                desk.user.signer,
+                "test_sign",
+                "certificate",
+                self.info.serial_hex,
+                details={
+                    "provider": self.info.provider,
+                    "subject": self.info.subject,
+                    "verified": result.verified,
+                },
+            )
+        self.post_message(self.Done(result, None))
 
     @on(Done)
     def _done(self, message: Done) -> None:
@@ -472,7 +487,7 @@ class CryptoScreen(DeskScreen):
         if info is None or self.certs_of is None:
             self.notify("Выберите сертификат в списке.", severity="warning")
             return
-        self.app.push_screen(SignCheckDialog(self._instance(self.certs_of), info))
+        self.app.push_screen(SignCheckDialog(self.desk, self._instance(self.certs_of), info))
 
     def action_use(self) -> None:
         row = self._current_provider()
@@ -492,13 +507,15 @@ class CryptoScreen(DeskScreen):
         files, _ = self._files()
         settings = self._settings_for(name, files)
         provider = provider_class(name)(settings)
-        provider.check_configuration()
         try:
-            path = writable_system_file()
-        except WorkstationFileError:
+            provider.check_configuration()
+            with self.desk.db():
+                path = choose_provider(
+                    self.desk.store, self.desk.user.signer, name, provider.settings
+                )
+        except BaseException:
             provider.close()
             raise
-        set_provider(path, name, provider.settings)
         old = self.desk.provider
         if old is not None and old.name == name:
             provider.close()  # the same provider: keep the open instance

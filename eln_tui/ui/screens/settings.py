@@ -670,7 +670,10 @@ class SettingsScreen(DeskScreen):
     @work(thread=True, exit_on_error=False, group="fund", description="Сертификат СФР")
     def store_fund(self, contour: Contour, path: str) -> None:
         desk = self.desk
-        target, summary = save_fund_certificate(contour, path, self.in_use)
+        with desk.db():
+            target, summary = save_fund_certificate(
+                desk.store, desk.user.signer, contour, path, self.in_use
+            )
         section = with_fund_certificate(desk.fss, contour, summary.path, self.in_use)
         note = f"Сертификат СФР для контура «{contour.label}» записан в {target}."
         self.post_message(FundSaved(note, section))
