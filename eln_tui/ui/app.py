@@ -253,33 +253,46 @@ def _may_choose_user() -> bool:
     return os.geteuid() == 0 or os.environ.get(ENV_ALLOW_USER) == "1"
 
 
-def binding_table() -> list[tuple[str, str, str]]:
-    """(id, keys, description) of every binding, for ``--keys`` and the docs."""
-    from eln_tui.ui.dialogs.base import Dialog
-    from eln_tui.ui.dialogs.confirm import ConfirmationModal
-    from eln_tui.ui.dialogs.message import MessageDialog
-    from eln_tui.ui.screens.eln_editor import ElnEditorScreen
-    from eln_tui.ui.screens.my_elns import MyElnsScreen
-    from eln_tui.ui.screens.notice import NoticeScreen
-    from eln_tui.ui.widgets.eln_form import FoldToggle
-    from eln_tui.ui.widgets.fields import PickField
+def _subclasses(cls: type[Any]) -> list[type[Any]]:
+    found: list[type[Any]] = []
+    for sub in cls.__subclasses__():
+        found.append(sub)
+        found.extend(_subclasses(sub))
+    return found
 
-    rows = []
-    classes: tuple[type[Any], ...] = (
+
+def binding_table() -> list[tuple[str, str, str]]:
+    """(id, keys, description) of every binding, for ``--keys`` and the docs: the app, every
+    screen and dialog of the package and the desk keys of the registry."""
+    import importlib
+    import pkgutil
+
+    from textual.screen import Screen as TextualScreen
+
+    from eln_tui.ui import dialogs, screens, widgets
+
+    for package in (screens, dialogs, widgets):
+        for module in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
+            importlib.import_module(module.name)
+    ours = [
+        c
+        for c in (*_subclasses(TextualScreen), *_subclasses(Widget))
+        if c.__module__.startswith("eln_tui.")
+    ]
+    rows: list[tuple[str, str, str]] = []
+    seen: set[str] = set()
+    classes: list[type[Any]] = [
         ElnApp,
-        MyElnsScreen,
-        ElnEditorScreen,
-        PickField,
-        FoldToggle,
-        Dialog,
-        ConfirmationModal,
-        MessageDialog,
-        NoticeScreen,
-    )
+        *sorted(set(ours), key=lambda c: (c.__module__, c.__name__)),
+    ]
     for cls in classes:
         for binding in cls.BINDINGS:
-            if isinstance(binding, Binding) and binding.id:
+            if isinstance(binding, Binding) and binding.id and binding.id not in seen:
+                seen.add(binding.id)
                 rows.append((binding.id, binding.key, binding.tooltip or binding.description))
+    for spec in default_registry():
+        if spec.key:
+            rows.append((f"desk.{spec.name}", spec.key, spec.title))
     return rows
 
 

@@ -48,9 +48,16 @@ def test_account_without_profile_sees_only_the_message(world: World) -> None:
 def test_keys_are_remapped_by_id(world: World) -> None:
     world.eln()
     config = UiConfig(keymap={"editor.save": "f12", "my_elns.new": "f7"}, print_dir=world.tmp)
-    assert {"editor.save", "editor.sign", "my_elns.new", "app.quit"} <= {
-        row[0] for row in binding_table()
-    }
+    assert {
+        "editor.save",
+        "editor.sign",
+        "my_elns.new",
+        "app.quit",
+        "journal.fetch",
+        "numbers.request",
+        "users.new",
+        "desk.journal",
+    } <= {row[0] for row in binding_table()}
 
     async def scenario(pilot: Pilot[Any]) -> None:
         await keys(pilot, "f4")  # remapped away: nothing happens
