@@ -8,6 +8,7 @@ load them. Given keys and certificates are used instead and never overwritten.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -48,8 +49,13 @@ class Identity:
 
 
 def _write_key(path: Path, key: PrivateKey) -> None:
-    path.write_bytes(keys.dump_private_key(key))
-    path.chmod(0o600)
+    # 0600 from the first byte (writing first and chmod-ing after leaves a window)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        os.write(fd, keys.dump_private_key(key))
+    finally:
+        os.close(fd)
 
 
 def make_fund_certificate(

@@ -8,6 +8,7 @@ valid check digits. ``Pki.write(directory)`` stores everything as PEM files.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -241,8 +242,13 @@ class Pki:
             cert_path = out / f"{name}.pem"
             key_path = out / f"{name}.key.pem"
             cert_path.write_bytes(party.cert.pem)
-            key_path.write_bytes(party.key_pem(password))
-            key_path.chmod(0o600)
+            # 0600 from the first byte (write-then-chmod would leave a window)
+            fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                os.fchmod(fd, 0o600)
+                os.write(fd, party.key_pem(password))
+            finally:
+                os.close(fd)
             written[name] = cert_path
             written[f"{name}.key"] = key_path
         crl_path = out / "crl.pem"

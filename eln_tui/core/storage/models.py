@@ -61,11 +61,11 @@ class AppendOnlyModel(BaseModel):
 
     @classmethod
     def replace(cls, *args: Any, **kwargs: Any) -> Any:
-        raise _refuse(cls, "замена")
+        raise _refuse(cls, "замещение")
 
     @classmethod
     def replace_many(cls, *args: Any, **kwargs: Any) -> Any:
-        raise _refuse(cls, "замена")
+        raise _refuse(cls, "замещение")
 
 
 class SchemaVersion(BaseModel):
