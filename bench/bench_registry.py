@@ -86,7 +86,7 @@ def run(rows: int, curve: str, work: Path) -> dict[str, Any]:
     """One full day in this process; returns seconds per phase and the hash backend."""
     from eln_tui.core.domain.codes import JournalState, Role, SignerSlot
     from eln_tui.core.domain.lifecycle import journal_state
-    from eln_tui.core.domain.model import Block, Employer, Patient
+    from eln_tui.core.domain.model import Block, Employer, Gender, Patient
     from eln_tui.core.exchange import ExchangeService
     from eln_tui.core.fss import sign_block
     from eln_tui.core.storage import ElnStore, open_database, upgrade
@@ -132,7 +132,7 @@ def run(rows: int, curve: str, work: Path) -> dict[str, Any]:
                     name="Пётр",
                     patronymic="Петрович",
                     birthday=date(1970, 1, 1) + timedelta(days=i * 7),
-                    gender=elns.Gender.MALE,
+                    gender=Gender.MALE,
                 ),
             )
             draft.ln_code, draft.number_from_pool = None, False
