@@ -275,16 +275,20 @@ class CryptoScreen(DeskScreen):
         self.title = "Средства электронной подписи"
         self.sub_title = self.desk.user.full_name
         width = self.app.size.width
+        wide = width >= 110
+        # every column adds 2 cells of padding; 2 more for the vertical scrollbar
         providers = self.query_one("#providers", DataTable)
+        title = 34 if wide else 24
         providers.add_column("", width=1, key="mark")
         providers.add_column("Имя", width=9, key="name")
-        providers.add_column("Средство", width=24 if width < 110 else 34, key="title")
-        providers.add_column("Состояние", width=max(20, width - 46), key="state")
+        providers.add_column("Средство", width=title, key="title")
+        providers.add_column("Состояние", width=max(20, width - 10 - title - 10), key="state")
         certs = self.query_one("#certs", DataTable)
-        certs.add_column("Серийный номер", width=18, key="serial")
-        certs.add_column("Владелец", width=24 if width < 110 else 40, key="owner")
+        serial, owner = (32, 30) if wide else (16, 23)
+        certs.add_column("Серийный номер", width=serial, key="serial")
+        certs.add_column("Владелец", width=owner, key="owner")
         certs.add_column("Действует до", width=12, key="until")
-        certs.add_column("ОГРН / СНИЛС", width=max(14, width - 66), key="ids")
+        certs.add_column("ОГРН / СНИЛС", width=max(14, width - serial - owner - 12 - 10), key="ids")
         providers.focus()
         self.refresh_survey()
 

@@ -9,6 +9,7 @@ typed. Rows are paged by id from the database. Every change goes through the cor
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import ClassVar
 
 from rich.text import Text
@@ -191,16 +192,14 @@ class UserDialog(Dialog[UserInfo | None]):
         self.certs = message.certs
         options: list[tuple[str, str]] = [("не задан", NO_CERT)]
         seen = set()
+        now = datetime.now(UTC)
         for info in self.certs:
             if info.serial_hex in seen:
                 continue
             seen.add(info.serial_hex)
-            options.append(
-                (
-                    f"{info.serial_hex} — {info.common_name}, до {info.not_after:%d.%m.%Y}",
-                    info.serial_hex,
-                )
-            )
+            expired = " (истёк)" if info.not_after < now else ""
+            # one line in the 76-column dialog: the serial in full, the owner shortened
+            options.append((f"{info.serial_hex} {info.common_name:.22}{expired}", info.serial_hex))
         current = self.user.cert_serial if self.user else None
         value = NO_CERT
         if current:
@@ -372,11 +371,12 @@ class UsersScreen(DeskScreen):
         self.sub_title = self.desk.user.full_name
         width = self.app.size.width
         table = self.query_one("#users", DataTable)
-        wide = width >= 110
-        table.add_column("Учётная запись", width=14 if not wide else 18, key="login")
-        table.add_column("ФИО", width=20 if not wide else 34, key="name")
-        table.add_column("Роли", width=max(12, width - 70) if not wide else 30, key="roles")
-        table.add_column("Сертификат", width=12 if not wide else 20, key="cert")
+        login, name, cert = (18, 34, 20) if width >= 110 else (14, 20, 12)
+        roles = max(12, width - login - name - cert - 9 - 12)  # padding and scrollbar
+        table.add_column("Учётная запись", width=login, key="login")
+        table.add_column("ФИО", width=name, key="name")
+        table.add_column("Роли", width=roles, key="roles")
+        table.add_column("Сертификат", width=cert, key="cert")
         table.add_column("Действует", width=9, key="active")
         table.focus()
         self.reload()
