@@ -264,6 +264,41 @@ def test_numbers_request_with_count_check_and_wrong_pin(
     run(app_for(demo, tmp_path), size, scenario)
 
 
+def test_numbers_for_this_server_only(demo: DemoWorkspace, tmp_path: Path) -> None:
+    """Mode «Свободный только для текущего сервера»: the operator names the server the batch is
+    for (this one by default) and every number keeps it (seed 000)."""
+    from eln_tui.core.domain.codes import NumberMode
+    from eln_tui.core.storage.repository import SYSTEM
+
+    with demo.store.db.connection_context():
+        settings, orgs = demo.store.load_settings()
+        settings.number_mode = NumberMode.ONLY_CURRENT
+        settings.server_name = "ts1"
+        demo.store.save_settings(settings, orgs, SYSTEM)
+
+    async def scenario(pilot: Pilot[Any]) -> None:
+        await open_desk(pilot, "f12")
+        await keys(pilot, "f2")
+        dialog = pilot.app.screen
+        assert isinstance(dialog, CountDialog)
+        server = dialog.query_one("#server", Input)
+        assert server.value == "ts1" and "Для сервера" in screen_text(pilot.app)
+        server.value = ""
+        await keys(pilot, "enter")
+        assert isinstance(pilot.app.screen, CountDialog)
+        assert "«Для сервера» обязательно" in screen_text(pilot.app)
+        server.value = "ts2"
+        dialog.query_one("#count", Input).value = "3"
+        await keys(pilot, "enter")
+        await give_pin(pilot, demo.pin)
+        with demo.store.db.connection_context():
+            numbers = demo.store.pool().page(limit=10)
+        assert len(numbers) == 3 and {n.server_tag for n in numbers} == {"ts2"}
+        assert "ts2" in screen_text(pilot.app)
+
+    run(app_for(demo, tmp_path), SMALL, scenario)
+
+
 @pytest.mark.slow
 def test_numbers_import_after_lost_reply_and_return(demo: DemoWorkspace, tmp_path: Path) -> None:
     # The Fund issues the numbers but the reply is lost: a clear message, the pool stays empty,

@@ -232,25 +232,32 @@ class ExchangeService:
 
     # --- numbers -------------------------------------------------------------------------------
 
-    def request_numbers(self, count: int) -> list[str]:
+    def request_numbers(self, count: int, *, server_tag: str | None = None) -> list[str]:
         """getNewLNNumRange: the numbers go into the pool in one transaction with an audit line.
 
-        After a lost reply the numbers are recovered by :meth:`import_existing`.
+        ``server_tag``: the server the batch is for (mode «Свободный только для текущего
+        сервера»); None leaves the numbers to every server. After a lost reply the numbers are
+        recovered by :meth:`import_existing`.
         """
         result = self.client.get_new_ln_num_range(count)
         numbers = list(result.numbers)
         with self.db.atomic():
-            self.store.pool().add(numbers, ogrn=self.client.config.ogrn)
+            self.store.pool().add(numbers, ogrn=self.client.config.ogrn, server_tag=server_tag)
             self.store._audit(
                 self.actor,
                 "numbers_received",
                 "eln_number",
-                details={"request_id": result.request_id, "numbers": numbers},
+                details={
+                    "request_id": result.request_id,
+                    "numbers": numbers,
+                    "server": server_tag,
+                },
             )
         return numbers
 
-    def import_existing(self) -> list[str]:
-        """getExistingLNNumRange: add the numbers the pool does not know yet."""
+    def import_existing(self, *, server_tag: str | None = None) -> list[str]:
+        """getExistingLNNumRange: add the numbers the pool does not know yet (tagged for
+        ``server_tag`` as in :meth:`request_numbers`)."""
         result = self.client.get_existing_ln_num_range()
         with self.db.atomic():
             known = (
@@ -265,7 +272,7 @@ class ExchangeService:
             )
             new = [n for n in result.numbers if n not in known]
             if new:
-                self.store.pool().add(new, ogrn=self.client.config.ogrn)
+                self.store.pool().add(new, ogrn=self.client.config.ogrn, server_tag=server_tag)
             self.store._audit(
                 self.actor,
                 "numbers_imported",

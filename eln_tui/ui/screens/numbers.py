@@ -22,7 +22,7 @@ from textual.events import Resize
 from textual.message import Message
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, ProgressBar, Static
 
-from eln_tui.core.domain.codes import NumberState
+from eln_tui.core.domain.codes import NumberMode, NumberState
 from eln_tui.core.fss import MAX_NUMBERS_PER_REQUEST
 from eln_tui.core.storage import models as m
 from eln_tui.core.storage.numbers import PoolNumber
@@ -93,8 +93,19 @@ class NumbersLoaded(Message):
         self.token = token
 
 
-class CountDialog(Dialog[int | None]):
-    """«Получить номера ЛН»: how many numbers to ask the Fund for."""
+@dataclass(frozen=True)
+class NumberRequest:
+    count: int
+    server_tag: str | None  # the server the batch is for (mode ONLY_CURRENT), else None
+
+
+class CountDialog(Dialog[NumberRequest | None]):
+    """«Получить номера ЛН»: how many numbers to ask the Fund for and, in the mode «Свободный
+    только для текущего сервера», for which server (seed 000: each number keeps that name)."""
+
+    def __init__(self, server_tag: str | None = None) -> None:
+        super().__init__()
+        self.server_tag = server_tag
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
@@ -107,6 +118,10 @@ class CountDialog(Dialog[int | None]):
             with Horizontal(classes="row"):
                 yield Label("Количество номеров")
                 yield Input(str(DEFAULT_COUNT), compact=True, id="count", max_length=5)
+            if self.server_tag is not None:
+                with Horizontal(classes="row"):
+                    yield Label("Для сервера")
+                    yield Input(self.server_tag, compact=True, id="server", max_length=100)
             yield Static("", classes="dialog-error", id="status")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Запросить", id="ok", variant="primary")
@@ -116,6 +131,7 @@ class CountDialog(Dialog[int | None]):
         self.query_one("#count", Input).focus()
 
     @on(Input.Submitted, "#count")
+    @on(Input.Submitted, "#server")
     @on(Button.Pressed, "#ok")
     def _ok(self) -> None:
         field = self.query_one("#count", Input)
@@ -124,7 +140,18 @@ class CountDialog(Dialog[int | None]):
             self.query_one("#status", Static).update(error)
             field.focus()
             return
-        self.dismiss(int(field.value.strip()))
+        server: str | None = None
+        if self.server_tag is not None:
+            server_field = self.query_one("#server", Input)
+            server = server_field.value.strip()
+            if not server:
+                self.query_one("#status", Static).update(
+                    "Поле «Для сервера» обязательно: при способе «Свободный только для текущего "
+                    "сервера» каждый номер закрепляется за сервером."
+                )
+                server_field.focus()
+                return
+        self.dismiss(NumberRequest(int(field.value.strip()), server))
 
     @on(Button.Pressed, "#cancel")
     def _cancel(self) -> None:
@@ -273,6 +300,8 @@ class NumbersScreen(DeskScreen):
     def fetch(self, state: NumberState | None, after: str | None, append: bool, token: int) -> None:
         store = self.desk.store
         with self.desk.db():
+            if not append:  # the number mode decides how requested numbers are tagged
+                self.desk.load_settings()
             pool = store.pool()
             numbers = pool.page(after=after, limit=PAGE, state=state)
             counts = None if append else pool.counts()
@@ -373,20 +402,28 @@ class NumbersScreen(DeskScreen):
         if self._refuse_when_busy():
             return
 
-        def counted(count: int | None) -> None:
-            if count is None:
+        def counted(request: NumberRequest | None) -> None:
+            if request is None:
                 return
-            self._busy(f"Запрос {count} номеров в ЕИИС «Соцстрах»…")
+            self._busy(f"Запрос {request.count} номеров в ЕИИС «Соцстрах»…")
             run_exchange(
                 self,
-                lambda service: service.request_numbers(count),
+                lambda service: service.request_numbers(
+                    request.count, server_tag=request.server_tag
+                ),
                 title="Получение номеров ЭЛН",
                 on_done=self._received,
                 on_failed=self._idle,
                 on_cancel=self._idle,
             )
 
-        self.app.push_screen(CountDialog(), counted)
+        self.app.push_screen(CountDialog(self._server_for_batch()), counted)
+
+    def _server_for_batch(self) -> str | None:
+        """This server's name in the mode that tags numbers per server, else None."""
+        if self.desk.number_mode is NumberMode.ONLY_CURRENT:
+            return self.desk.server_tag or ""
+        return None
 
     def _received(self, numbers: list[str]) -> None:
         self._busy(None)
@@ -403,9 +440,10 @@ class NumbersScreen(DeskScreen):
         if self._refuse_when_busy():
             return
         self._busy("Загрузка номеров, выданных МО ранее…")
+        server = self._server_for_batch() or None
         run_exchange(
             self,
-            lambda service: service.import_existing(),
+            lambda service: service.import_existing(server_tag=server),
             title="Загрузка выданных ранее номеров",
             on_done=self._imported,
             on_failed=self._idle,
