@@ -300,6 +300,8 @@ def test_providers_and_certificates(demo: DemoWorkspace, files: tuple[Path, Path
         assert written["providers"]["software"]["key_dir"] == str(demo.provider.settings["key_dir"])
         (record,) = demo.store.audit_trail(entity="workstation", action="set_provider")
         assert record.login == demo.user.login and record.details["provider"] == "software"
+        await open_desk(pilot, "audit")  # «Журнал системы» names the action in Russian
+        assert "Выбор средства подписи" in screen_text(pilot.app)
 
     run(app_for(demo), SIZE, scenario)
 

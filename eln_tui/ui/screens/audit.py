@@ -53,6 +53,9 @@ ACTIONS: dict[str, str] = {
     "numbers_imported": "Номера загружены из СФР",
     "numbers_returned": "Номера возвращены в СФР",
     "set_roles": "Изменение ролей",
+    "set_provider": "Выбор средства подписи",
+    "set_fund_certificate": "Сертификат СФР",
+    "test_sign": "Проверка подписи",
 }
 ENTITIES: dict[str, str] = {
     "eln": "ЭЛН",
@@ -60,6 +63,8 @@ ENTITIES: dict[str, str] = {
     "user": "пользователь",
     "patient": "пациент",
     "settings": "настройки",
+    "workstation": "рабочее место",
+    "certificate": "сертификат",
 }
 
 
@@ -69,6 +74,7 @@ ENTITY_ACTIONS: dict[tuple[str, str], str] = {
     ("eln", "update"): "Изменение ЭЛН",
     ("eln", "delete"): "Удаление ЭЛН",
     ("user", "create"): "Новый пользователь",
+    ("user", "update"): "Изменение пользователя",
     ("patient", "create"): "Новый пациент",
     ("patient", "update"): "Изменение пациента",
     ("settings", "update"): "Изменение настроек",
