@@ -21,7 +21,10 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import hashlib
+import hmac
 import os
+import secrets
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -232,10 +235,18 @@ class _Login:
     users: int = 0
     #: Registered for sharing (a logged-in session); unauthenticated sessions are private.
     shared: bool = True
+    #: Keyed digest of the PIN that logged in: a later caller sharing the login must type the
+    #: same PIN (the token cannot check it again while logged in). Memory only, per process.
+    pin_digest: bytes | None = None
 
 
 _LOGINS: dict[tuple[str, int, str], _Login] = {}
 _LOGINS_LOCK = _P11_LOCK
+_PIN_KEY = secrets.token_bytes(32)
+
+
+def _pin_digest(pin: Pin) -> bytes:
+    return hmac.new(_PIN_KEY, pin.reveal_bytes(), hashlib.sha256).digest()
 
 
 # ----------------------------------------------------------------------------------------------
@@ -651,9 +662,16 @@ class Pkcs11Provider(Provider):
         with _LOGINS_LOCK:
             existing = _LOGINS.get(key)
             if existing is not None:
-                existing.users += 1
                 if isinstance(pin, Pin):
-                    pin.wipe()
+                    try:
+                        same = existing.pin_digest is None or hmac.compare_digest(
+                            existing.pin_digest, _pin_digest(pin)
+                        )
+                    finally:
+                        pin.wipe()
+                    if not same:  # the token is logged in already: never let a wrong PIN in
+                        raise WrongPin(detail=f"token {ref.display}: PIN differs from the login")
+                existing.users += 1
                 return key, existing
         if ref.flags & CKF_USER_PIN_LOCKED:
             raise PinLocked(
@@ -691,7 +709,12 @@ class Pkcs11Provider(Provider):
                     raise map_error(exc, where=ref.display, flags=self._fresh_flags(ref)) from None
                 except p11e.PKCS11Error as exc:
                     raise map_error(exc, where=ref.display) from None
-                login = _Login(session, users=1, shared=logged_in)
+                login = _Login(
+                    session,
+                    users=1,
+                    shared=logged_in,
+                    pin_digest=_pin_digest(given) if given is not None else None,
+                )
                 if logged_in:
                     _LOGINS[key] = login
                 return key, login
