@@ -288,7 +288,7 @@ def _walk(eln: Eln, path: str) -> None:
             obj = obj[int(m[2])] if int(m[2]) < len(obj) else None
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(eln_documents())
 def test_json_import_gives_an_eln_or_a_named_field(doc: Any) -> None:
     try:
@@ -343,7 +343,7 @@ def import_env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
 
 
 @settings(
-    max_examples=60,
+    max_examples=150,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
