@@ -472,3 +472,54 @@ def store_user(cert: Any, *, thumbprint: bool = False) -> Any:
     ref = f"thumbprint:{cert.thumbprint}" if thumbprint else None
     serial = None if thumbprint else f"{cert.serial:x}"
     return UserInfo(1, "u", "U", frozenset({Role.DOCTOR}), cert_serial=serial, cert_ref=ref)
+
+
+# --- the TUI's signing dialog ------------------------------------------------------------
+
+TUI_PIN, TUI_WRONG = "Q7xZ39kPqW", "W8yR21mNvT"  # typed key by key: ASCII only
+
+
+def test_the_signing_dialog_never_shows_or_keeps_the_pin(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The doctor types a wrong PIN, then the right one: after every keystroke the screen shows
+    neither; afterwards the journal files and the log hold neither."""
+    pytest.importorskip("textual")
+    from eln_tui.ui.dialogs.sign import SignDialog
+    from eln_tui.ui.screens.eln_editor import ElnEditorScreen
+    from tests.ui.world import build_world, close_world, keys, run, screen_text
+
+    caplog.set_level(logging.DEBUG)
+    keyset = create_test_set(tmp_path / "keys", TUI_PIN, iterations=1000)
+    world = build_world(tmp_path / "ws", keyset)
+    shown: list[str] = []
+    try:
+        eln = world.eln()
+        assert eln.id is not None
+
+        async def scenario(pilot: Any) -> None:
+            await keys(pilot, "enter")  # open the doctor's ELN
+            assert isinstance(pilot.app.screen, ElnEditorScreen)
+            await keys(pilot, "f4")
+            for pin in (TUI_WRONG, TUI_PIN):
+                assert isinstance(pilot.app.screen, SignDialog), pilot.app.screen
+                for ch in pin:
+                    await keys(pilot, ch)
+                    shown.append(screen_text(pilot.app))
+                await keys(pilot, "enter")
+                shown.append(screen_text(pilot.app))
+            assert isinstance(pilot.app.screen, ElnEditorScreen)
+
+        run(world.app(world.doctor), (80, 24), scenario)
+        assert world.store.load(eln.id).treat_periods[0].doctor_signature is not None
+    finally:
+        close_world()
+    assert any("Неверный пароль ключа" in s for s in shown)  # the wrong PIN was really typed
+    for text in shown:
+        for pin in (TUI_PIN, TUI_WRONG):
+            assert pin[:4] not in text, text
+    for pin in (TUI_PIN, TUI_WRONG):
+        for p in (tmp_path / "ws").rglob("*"):
+            if p.is_file():
+                assert pin.encode() not in p.read_bytes(), p
+        assert pin not in caplog.text
