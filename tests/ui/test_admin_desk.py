@@ -96,7 +96,9 @@ def test_settings_desk_from_the_palette(demo: DemoWorkspace, files: Any) -> None
     run(app_for(demo), SIZE, scenario)
 
 
-def test_settings_refused_with_the_seed_message_then_saved(demo: DemoWorkspace, files: Any) -> None:
+def test_settings_refused_with_the_seed_message_then_saved(
+    demo: DemoWorkspace, files: Any, size: tuple[int, int]
+) -> None:
     async def scenario(pilot: Pilot[Any]) -> None:
         screen = await open_desk(pilot, "settings")
         assert isinstance(screen, SettingsScreen)
@@ -115,7 +117,7 @@ def test_settings_refused_with_the_seed_message_then_saved(demo: DemoWorkspace, 
         assert audit[0].login == demo.user.login
         assert audit[0].details["settings"]["registry_phone"] == "+7 495 111-22-33"
 
-    run(app_for(demo), SIZE, scenario)
+    run(app_for(demo), size, scenario)
 
 
 def test_institution_without_ogrn_is_refused_and_named(demo: DemoWorkspace, files: Any) -> None:
@@ -357,7 +359,9 @@ async def fill_user(
     return dialog
 
 
-def test_add_user_with_role_and_certificate_then_login(demo: DemoWorkspace, files: Any) -> None:
+def test_add_user_with_role_and_certificate_then_login(
+    demo: DemoWorkspace, files: Any, size: tuple[int, int]
+) -> None:
     serial = demo.keyset["doctor2"].serial_hex
 
     async def scenario(pilot: Pilot[Any]) -> None:
@@ -386,7 +390,7 @@ def test_add_user_with_role_and_certificate_then_login(demo: DemoWorkspace, file
         await fill_user(pilot, "new-admin", "Админов Иван", [Role.ADMIN], None)
         await keys(pilot, "f2")
 
-    run(app_for(demo), SIZE, scenario)
+    run(app_for(demo), size, scenario)
     user = demo.store.user_by_login("new-doctor")
     assert user.roles == frozenset({Role.DOCTOR}) and user.cert_serial == serial
     assert user.position == "Врач-невролог" and user.active
@@ -455,6 +459,41 @@ def test_edit_roles_certificate_and_deactivate(demo: DemoWorkspace, files: Any) 
         assert isinstance(pilot.app.screen, NoticeScreen)
 
     run(app_for(demo, "demo-nurse"), SIZE, switched_off)
+
+
+def test_own_account_keeps_admin_and_stays_on(demo: DemoWorkspace, files: Any) -> None:
+    async def scenario(pilot: Pilot[Any]) -> None:
+        screen = await open_desk(pilot, "users")
+        table = screen.query_one("#users", DataTable)
+        table.move_cursor(row=[u.id for u in screen.users].index(demo.user.id))
+        await keys(pilot, "enter")
+        dialog = pilot.app.screen
+        assert isinstance(dialog, UserDialog)
+        dialog.query_one(f"#role-{Role.ADMIN.value}").focus()
+        await keys(pilot, "space", "f2")
+        assert pilot.app.screen is dialog
+        assert "нельзя отключить и лишить роли «Администратор»" in screen_text(pilot.app)
+        await keys(pilot, "escape")
+
+    run(app_for(demo), SIZE, scenario)
+    assert Role.ADMIN in demo.store.user(demo.user.id).roles
+
+
+def test_users_are_paged(demo: DemoWorkspace, files: Any) -> None:
+    with demo.store.db.atomic():
+        for i in range(150):
+            demo.store.add_user(f"user{i:03d}", f"Пользователь {i:03d}", [Role.NURSE])
+    total = 150 + len(demo.users)
+
+    async def scenario(pilot: Pilot[Any]) -> None:
+        screen = await open_desk(pilot, "users")
+        table = screen.query_one("#users", DataTable)
+        assert table.row_count == 100 and screen.more
+        await keys(pilot, "end")
+        assert table.row_count == total and not screen.more
+        assert len({u.id for u in screen.users}) == total
+
+    run(app_for(demo), SIZE, scenario)
 
 
 # --- snapshot ------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ from eln_tui.core.storage import UserInfo
 from eln_tui.ui.desk import Desk
 from eln_tui.ui.dialogs.base import Dialog
 from eln_tui.ui.screens.base import DeskScreen
+from eln_tui.ui.screens.journal import ListTable
 from eln_tui.ui.widgets.fields import Mark
 from providers.base import CertificateInfo, normalize_hex
 from providers.errors import ProviderError
@@ -362,7 +363,7 @@ class UsersScreen(DeskScreen):
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="")
-        yield DataTable(id="users", cursor_type="row", zebra_stripes=False)
+        yield ListTable(id="users", cursor_type="row", zebra_stripes=False)
         yield Static("", id="user-detail")
         yield Footer(compact=True)
 
