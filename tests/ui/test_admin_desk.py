@@ -359,9 +359,8 @@ async def fill_user(
     return dialog
 
 
-def test_add_user_with_role_and_certificate_then_login(
-    demo: DemoWorkspace, files: Any, size: tuple[int, int]
-) -> None:
+@pytest.mark.slow  # three apps: the admin's, then the new doctor's and the new admin's
+def test_add_user_with_role_and_certificate_then_login(demo: DemoWorkspace, files: Any) -> None:
     serial = demo.keyset["doctor2"].serial_hex
 
     async def scenario(pilot: Pilot[Any]) -> None:
@@ -390,7 +389,7 @@ def test_add_user_with_role_and_certificate_then_login(
         await fill_user(pilot, "new-admin", "Админов Иван", [Role.ADMIN], None)
         await keys(pilot, "f2")
 
-    run(app_for(demo), size, scenario)
+    run(app_for(demo), SIZE, scenario)
     user = demo.store.user_by_login("new-doctor")
     assert user.roles == frozenset({Role.DOCTOR}) and user.cert_serial == serial
     assert user.position == "Врач-невролог" and user.active
