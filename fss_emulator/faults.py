@@ -23,6 +23,7 @@ FaultKind = Literal[
     "stranger",  # a reply signed by a certificate that is not the Fund's
     "corrupt",  # the reply's ciphertext damaged (plain mode: the signed Body altered)
     "replay",  # an earlier reply of the Fund, signed and valid, sent again
+    "plain",  # the reply signed but sent unencrypted although the request was encrypted
 ]
 KINDS: tuple[str, ...] = get_args(FaultKind)
 DEFAULT_FAULT_MESSAGE = "Внутренняя ошибка сервиса"  # Errors.xsd E0010

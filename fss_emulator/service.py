@@ -238,7 +238,7 @@ class Service:
         else:
             self._remember(version, request.operation, signed)
         out = signed
-        if request.encrypted:
+        if request.encrypted and (chosen is None or chosen.kind != "plain"):
             assert request.sender is not None
             try:
                 out = xmlenc.encrypt(

@@ -1,17 +1,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
 from eln_tui.core.fss import Contour, ExchangeRecord, FssClient, FssConfig
+from fss_emulator import Emulator
 from gostsign.gost3410 import PrivateKey
 from gostsign.testpki import Party, Pki, create_test_pki, make_mo
 from gostsign.vko import KeyAgreement, SoftwareKeyAgreement
 from gostsign.x509 import Certificate
-from tests.fss.fakefund import FakeFund, FundServer
 
 
 class SoftKey:
@@ -72,50 +72,55 @@ def make_config(pki: Pki) -> Callable[..., FssConfig]:
 
 
 @pytest.fixture
-def fund(pki: Pki, stranger: Party) -> FakeFund:
-    return FakeFund(pki.fund, stranger=stranger)
-
-
-@pytest.fixture
-def server(fund: FakeFund) -> Iterator[FundServer]:
-    with FundServer(fund) as srv:
-        yield srv
+def emulator(tmp_path: Path, pki: Pki) -> Iterator[Emulator]:
+    """The Fund's emulator with the test PKI's Fund key (so tests can decrypt what was sent),
+    trusting the test CA; faults are injected with ``emulator.inject``."""
+    with Emulator(
+        tmp_path / "fss",
+        trust=[pki.ca.cert],
+        fund_key=pki.fund.key,
+        fund_cert=pki.fund.cert,
+        ca_cert=pki.ca.cert,
+        ca_key=pki.ca.key,
+        fund_ogrn=pki.fund.cert.subject.ogrn or "",
+    ) as emu:
+        yield emu
 
 
 class Wire:
-    """An in-process transport: what the client posts goes straight to the fake Fund."""
+    """Records what a client posts (address, bytes, headers) on its way to the emulator."""
 
-    def __init__(self, fund: FakeFund) -> None:
-        self.fund = fund
+    def __init__(self) -> None:
         self.sent: list[tuple[str, bytes, dict[str, str]]] = []
 
-    def post(self, address: str, message: bytes, headers: dict[str, str]) -> requests.Response:
-        self.sent.append((address, message, dict(headers)))
-        status, body = self.fund.respond(message)
-        response = requests.Response()
-        response.status_code = status
-        response._content = body
-        response.headers["Content-Type"] = "text/xml; charset=utf-8"
-        return response
-
     def attach(self, client: FssClient) -> FssClient:
-        client.transport.post = self.post  # type: ignore[method-assign]
+        post = client.transport.post
+
+        def recording(address: str, message: bytes, headers: dict[str, str], **kw: Any) -> Any:
+            self.sent.append((address, message, dict(headers)))
+            return post(address, message, headers, **kw)
+
+        client.transport.post = recording  # type: ignore[method-assign]
         return client
 
 
 @pytest.fixture
-def wire(fund: FakeFund) -> Wire:
-    return Wire(fund)
+def wire() -> Wire:
+    return Wire()
 
 
 @pytest.fixture
 def make_client(
-    make_config: Callable[..., FssConfig], mo_key: SoftKey, wire: Wire
+    make_config: Callable[..., FssConfig], mo_key: SoftKey, wire: Wire, emulator: Emulator
 ) -> Callable[..., tuple[FssClient, list[ExchangeRecord]]]:
-    """A client wired to the in-process fake Fund; returns it with its audit records."""
+    """A client of the emulator (the endpoint of its dialect and encryption), its posts recorded
+    by ``wire``; returns it with its audit records."""
 
     def make(key: Any = None, **kw: Any) -> tuple[FssClient, list[ExchangeRecord]]:
         records: list[ExchangeRecord] = []
+        version = str(kw.get("version", "2.0"))
+        encrypted = kw.get("encryption") is not False
+        kw.setdefault("url", emulator.endpoint_url(version, encrypted=encrypted))  # type: ignore[arg-type]
         client = FssClient(make_config(**kw), key or mo_key, audit=records.append)
         return wire.attach(client), records
 

@@ -22,6 +22,7 @@ from eln_tui.core.fss import (
 )
 from eln_tui.core.fss.rows import canonical
 from eln_tui.core.fss.service import operation_info
+from fss_emulator import Emulator
 from gostsign.testpki import Pki
 from gostsign.x509 import Certificate
 from gostsign.xml import profile, schema, wssec, xmlenc
@@ -42,9 +43,12 @@ VERSIONS = ["2.0", "1.1"]
 MakeClient = Callable[..., tuple[FssClient, list[ExchangeRecord]]]
 
 
-def call(client: FssClient, op: Operation, pki: Pki) -> Any:
-    """Run ``op`` with typical arguments."""
+def call(client: FssClient, op: Operation, pki: Pki, emulator: Emulator | None = None) -> Any:
+    """Run ``op`` with typical arguments (the ELN read or cancelled is put into the emulator's
+    state first, as one another МО sent)."""
     ogrn = client.config.ogrn
+    if emulator is not None and op in (Operation.GET_LN_DATA, Operation.DISABLE_LN):
+        emulator.seed_eln("900000000101", SNILS, ogrn)
     if op is Operation.GET_NEW_LN_NUM:
         return client.get_new_ln_num()
     if op is Operation.GET_NEW_LN_NUM_RANGE:
@@ -89,10 +93,10 @@ def payload_of(doc: etree._ElementTree) -> etree._Element:
 @pytest.mark.parametrize("version", VERSIONS)
 @pytest.mark.parametrize("op", list(Operation))
 def test_every_request_is_xsd_valid_signed_and_encrypted(
-    make_client: MakeClient, wire: Wire, pki: Pki, op: Operation, version: str
+    make_client: MakeClient, wire: Wire, pki: Pki, emulator: Emulator, op: Operation, version: str
 ) -> None:
     client, records = make_client(version=version)
-    call(client, op, pki)
+    call(client, op, pki, emulator)
     ((address, data, headers),) = wire.sent
     assert address == client.config.endpoint
     assert headers["SOAPAction"] == f'"{operation_info(client.version, op).soap_action}"'
@@ -251,17 +255,19 @@ def test_thirty_rows_go_in_one_message_and_thirty_one_do_not(
     client, _ = make_client()
     ogrn = client.config.ogrn
     doctor = elns.sign_all  # one doctor signature per ELN
+    numbers = [*client.get_new_ln_num_range(MAX_ROWS).numbers, "900000000399"]
     items = []
-    for i in range(MAX_ROWS + 1):
-        eln = elns.new_eln(f"9000000003{i:02d}", ogrn)
+    for number in numbers:
+        eln = elns.new_eln(number, ogrn)
         items.append(RowInput(eln, doctor(eln, pki)))
+    sent = len(wire.sent)
     with pytest.raises(FssRequestError, match="не более 30 ЭЛН") as info:
         client.pr_parse_filelnlpu(items)
     assert "31" in info.value.message
-    assert wire.sent == []  # nothing went out
+    assert len(wire.sent) == sent  # nothing went out
     result = client.pr_parse_filelnlpu(items[:MAX_ROWS])
-    assert len(result.rows) == MAX_ROWS and all(r.ok for r in result.rows)
-    doc = decrypt(wire.sent[0][1], pki).document
+    assert len(result.rows) == MAX_ROWS and all(r.ok for r in result.rows), result.rows[:1]
+    doc = decrypt(wire.sent[-1][1], pki).document
     schema.validate(payload_of(doc), "2.0")
     assert len(profile.rows(doc)) == MAX_ROWS
 

@@ -1,5 +1,8 @@
 """Every way a reply can be bad ends in one precise error, no result and a journal record;
-retries only for read-only operations; the journal holds clear forms and no secrets."""
+retries only for read-only operations; the journal holds clear forms and no secrets.
+
+The bad replies come from the Fund's emulator (``fss_emulator``) through its fault injection,
+over a real socket."""
 
 from __future__ import annotations
 
@@ -8,7 +11,6 @@ import json
 import threading
 from collections.abc import Callable
 from datetime import date
-from typing import Any
 
 import pytest
 
@@ -26,26 +28,22 @@ from eln_tui.core.fss import (
     ReplyDecryptError,
     ReplySignatureError,
 )
+from fss_emulator import Emulator
 from gostsign.testpki import Pki
 from tests.fss import elns
 from tests.fss.conftest import SoftKey
-from tests.fss.fakefund import FAULT_TEXT, FakeFund, FundServer
 
 SNILS = "12345394243"
 MakeClient = Callable[..., tuple[FssClient, list[ExchangeRecord]]]
+FAULT_TEXT = (
+    "ru.fss.integration.ws.fault.v01.InternalException: Не удалось расшифровать сообщение. "
+    "Возможно сообщение зашифровано на ключе отличном от ключа уполномоченного лица ФСС."
+)
 
 
-def http_client(
-    server: FundServer, make_config: Callable[..., FssConfig], key: SoftKey, **kw: Any
-) -> tuple[FssClient, list[ExchangeRecord]]:
-    records: list[ExchangeRecord] = []
-    client = FssClient(make_config(url=server.url, **kw), key, audit=records.append)
-    return client, records
-
-
-def still_works(client: FssClient, fund: FakeFund) -> None:
+def still_works(client: FssClient, emulator: Emulator) -> None:
     """After a failure the client has no stuck state: the next exchange succeeds."""
-    fund.fault = None
+    emulator.clear_faults()
     assert client.get_new_ln_num().number is not None
 
 
@@ -56,14 +54,13 @@ def still_works(client: FssClient, fund: FakeFund) -> None:
         ("stranger", ReplySignatureError, "а не сертификатом уполномоченного лица СФР"),
         ("corrupt", ReplyDecryptError, "не удалось расшифровать"),
         ("plain", ReplyDecryptError, "незашифрованным"),
-        ("other-op", ReplayError, "другой операции"),
     ],
 )
 def test_bad_replies_are_refused_precisely(
-    make_client: MakeClient, fund: FakeFund, fault: str, error: type[Exception], text: str
+    make_client: MakeClient, emulator: Emulator, fault: str, error: type[Exception], text: str
 ) -> None:
     client, records = make_client()
-    fund.fault = fault
+    emulator.inject(fault)  # type: ignore[arg-type]
     with pytest.raises(error, match=text) as info:
         client.get_new_ln_num_range(3)
     exc = info.value
@@ -73,67 +70,85 @@ def test_bad_replies_are_refused_precisely(
     assert record.error == exc.message  # type: ignore[attr-defined]
     assert record.error_type == type(exc).__name__
     assert record.http_status == 200 and record.response  # what arrived is kept
-    still_works(client, fund)
+    assert emulator.store.numbers() == []  # the Fund kept nothing of it (commit=False)
+    still_works(client, emulator)
 
 
-def test_replayed_reply_is_refused(make_client: MakeClient, fund: FakeFund) -> None:
+def test_a_reply_of_another_operation_is_refused(
+    make_client: MakeClient, emulator: Emulator
+) -> None:
+    client, records = make_client()
+    client.get_ln_list_by_snils(SNILS)
+    emulator.inject("replay")  # no earlier getNewLNNumRange reply: the getLNListBySnils one
+    with pytest.raises(ReplayError, match="другой операции"):
+        client.get_new_ln_num_range(3)
+    assert [r.outcome for r in records] == [Outcome.OK, Outcome.ERROR]
+    still_works(client, emulator)
+
+
+def test_replayed_reply_is_refused(make_client: MakeClient, emulator: Emulator) -> None:
     client, records = make_client()
     first = client.get_new_ln_num_range(2)
-    fund.fault = "replay"  # the same bytes as the previous reply
+    emulator.inject("replay")  # the previous reply again (re-encrypted): a valid Fund signature
     with pytest.raises(ReplayError, match="повторяет ранее полученный"):
         client.get_new_ln_num_range(2)
     assert [r.outcome for r in records] == [Outcome.OK, Outcome.ERROR]
-    still_works(client, fund)
+    still_works(client, emulator)
     assert first.numbers  # the first result stands; nothing of the replay was used
 
 
-def test_clear_fault_gives_the_funds_text(make_client: MakeClient, fund: FakeFund) -> None:
+def test_clear_fault_gives_the_funds_text(make_client: MakeClient, emulator: Emulator) -> None:
     client, records = make_client()
-    fund.fault = "fault"
+    emulator.inject("soap_fault", message=FAULT_TEXT, code="E_0000")
     with pytest.raises(FssFault) as info:
         client.get_ln_data("900000000101", SNILS)  # read-only, yet a Fault is not retried
     fault = info.value
     assert fault.text == FAULT_TEXT and fault.code == "E_0000"
     assert fault.faultcode == "S:Server" and fault.http_status == 500
-    assert fault.uuid == "0b7c4c0e-1111-2222-3333-444455556666"
+    assert fault.uuid is not None and len(fault.uuid) == 36
     assert fault.message == f"Сервис СФР сообщает: {FAULT_TEXT}"
     (record,) = records
     assert record.outcome is Outcome.FAULT and record.response_clear
     assert record.response is not None and b"internalFault" in record.response
-    still_works(client, fund)
+    still_works(client, emulator)
 
 
-def test_status_zero(make_client: MakeClient, fund: FakeFund, pki: Pki) -> None:
+def test_status_zero(make_client: MakeClient, emulator: Emulator, pki: Pki) -> None:
     client, records = make_client()
-    fund.fault = "status0"
-    with pytest.raises(FssServiceError, match="СФР отказал в выполнении запроса: Ошибка"):
-        client.get_ln_data("900000000101", SNILS)
+    with pytest.raises(FssServiceError, match="СФР отказал в выполнении запроса: ЭЛН"):
+        client.get_ln_data("900000000101", SNILS)  # the Fund does not know it
     ogrn = client.config.ogrn
     result = client.pr_parse_filelnlpu([elns.row_input(elns.new_eln("900000000201", ogrn), pki)])
     assert result.status == 0 and not result.ok  # returned: its rows say what failed
-    assert result.unanswered == ("900000000201",)
+    (row,) = result.rows
+    assert row.ln_code == "900000000201" and not row.ok and "не выдавался" in row.errors[0].message
     assert all(r.outcome is Outcome.OK for r in records)  # the exchange itself worked
 
 
-def test_ln_data_of_another_eln_is_refused(make_client: MakeClient, fund: FakeFund) -> None:
-    client, _ = make_client()
-    fund.ln_data_code = "900000000999"
+def test_ln_data_of_another_eln_is_refused(make_client: MakeClient, emulator: Emulator) -> None:
+    first, _ = make_client()
+    ogrn = first.config.ogrn
+    emulator.seed_eln("900000000999", SNILS, ogrn)
+    emulator.seed_eln("900000000101", SNILS, ogrn)
+    first.get_ln_data("900000000999", SNILS)
+    emulator.inject("replay")  # the Fund answers with the getLNData reply of the other ELN
+    other, _ = make_client()  # another workstation: no memory of the first reply
     with pytest.raises(ReplayError, match="прислал данные ЭЛН 900000000999"):
-        client.get_ln_data("900000000101", SNILS)
+        other.get_ln_data("900000000101", SNILS)
 
 
 # -- transport: a real socket ------------------------------------------------------------------
 
 
 def test_http_500_is_retried_only_for_read_only_operations(
-    server: FundServer, fund: FakeFund, make_config: Callable[..., FssConfig], mo_key: SoftKey
+    make_client: MakeClient, emulator: Emulator
 ) -> None:
-    client, records = http_client(server, make_config, mo_key, retries=2)
-    fund.fault = "http500"
+    client, records = make_client(retries=2)
+    emulator.inject("http500", times=None)
     with pytest.raises(FssTransportError, match="HTTP 500") as info:
         client.get_ln_list_by_snils(SNILS)
     assert info.value.http_status == 500
-    assert server.hits == 3
+    assert len(emulator.faults.fired) == 3
     assert [r.attempt for r in records] == [1, 2, 3]
     assert len({r.request_nonce for r in records}) == 1  # the same message each time
     not_repeated: list[Callable[[], object]] = [
@@ -143,48 +158,38 @@ def test_http_500_is_retried_only_for_read_only_operations(
         lambda: client.pr_parse_file_numberslpu(["900000000101"]),
     ]
     for op_call in not_repeated:
-        hits = server.hits
+        hits = len(emulator.faults.fired)
         with pytest.raises(FssTransportError):
             op_call()
-        assert server.hits == hits + 1  # never repeated automatically
-    still_works(client, fund)
+        assert len(emulator.faults.fired) == hits + 1  # never repeated automatically
+    still_works(client, emulator)
 
 
 def test_a_transient_failure_of_a_read_is_overcome(
-    server: FundServer, fund: FakeFund, make_config: Callable[..., FssConfig], mo_key: SoftKey
+    make_client: MakeClient, emulator: Emulator
 ) -> None:
-    client, records = http_client(server, make_config, mo_key, retries=2)
-    real = fund.respond
-    calls = {"n": 0}
-
-    def flaky(data: bytes) -> tuple[int, bytes]:
-        calls["n"] += 1
-        if calls["n"] == 1:
-            return 503, b"busy"
-        return real(data)
-
-    fund.respond = flaky  # type: ignore[method-assign]
-    result = client.get_ln_list_by_date(date(2024, 3, 11))
-    assert result.entries
+    client, records = make_client(retries=2)
+    emulator.inject("http500", status=503)  # once, then the Fund answers normally
+    result = client.get_ln_list_by_date(date.today())
+    assert result.status == 1
     assert [(r.attempt, r.outcome) for r in records] == [(1, Outcome.ERROR), (2, Outcome.OK)]
+    assert records[0].http_status == 503
 
 
-def test_delay_beyond_the_timeout(
-    server: FundServer, fund: FakeFund, make_config: Callable[..., FssConfig], mo_key: SoftKey
-) -> None:
-    client, records = http_client(server, make_config, mo_key, read_timeout=0.5, retries=1)
-    fund.fault, fund.delay = "delay", 1.5
+def test_delay_beyond_the_timeout(make_client: MakeClient, emulator: Emulator) -> None:
+    client, records = make_client(read_timeout=0.5, retries=1)
+    emulator.inject("delay", seconds=1.5, times=None)
     with pytest.raises(FssTimeout, match=r"не ответил за 0\.5 с"):
         client.get_new_ln_num()
     assert len(records) == 1 and records[0].response is None
     with pytest.raises(FssTimeout):
         client.get_ln_data("900000000101", SNILS)
     assert len(records) == 3  # read-only: one retry
-    fund.delay = 0.0
-    # the exchange after a timeout is a normal one (a fresh, patient client: the fake Fund's
-    # abandoned slow answers may still be busy computing)
-    patient, _ = http_client(server, make_config, mo_key)
-    still_works(patient, fund)
+    emulator.clear_faults()
+    # the exchange after a timeout is a normal one (a fresh, patient client: the emulator's
+    # abandoned slow answers may still be on their way)
+    patient, _ = make_client()
+    still_works(patient, emulator)
 
 
 def test_no_connection(make_config: Callable[..., FssConfig], mo_key: SoftKey) -> None:
@@ -194,10 +199,8 @@ def test_no_connection(make_config: Callable[..., FssConfig], mo_key: SoftKey) -
     assert info.value.http_status is None and not isinstance(info.value, FssTimeout)
 
 
-def test_concurrent_calls_from_threads(
-    server: FundServer, make_config: Callable[..., FssConfig], mo_key: SoftKey
-) -> None:
-    client, _ = http_client(server, make_config, mo_key)
+def test_concurrent_calls_from_threads(make_client: MakeClient) -> None:
+    client, _ = make_client()
     results: list[object] = []
     errors: list[BaseException] = []
 
@@ -220,11 +223,11 @@ def test_concurrent_calls_from_threads(
 
 
 def test_journal_records_clear_forms_and_no_secrets(
-    make_client: MakeClient, fund: FakeFund, pki: Pki
+    make_client: MakeClient, emulator: Emulator, pki: Pki
 ) -> None:
     client, records = make_client()
     client.get_new_ln_num_range(2)
-    fund.fault = "corrupt"
+    emulator.inject("corrupt")
     with pytest.raises(ReplyDecryptError):
         client.get_new_ln_num_range(2)
     ok, bad = records
@@ -246,12 +249,10 @@ def test_journal_records_clear_forms_and_no_secrets(
 
 
 def test_a_failing_journal_does_not_lose_the_reply(
-    make_config: Callable[..., FssConfig], mo_key: SoftKey, fund: FakeFund
+    make_config: Callable[..., FssConfig], mo_key: SoftKey, emulator: Emulator
 ) -> None:
-    from tests.fss.conftest import Wire
-
     def broken(record: ExchangeRecord) -> None:
         raise RuntimeError("disk full")
 
-    client = Wire(fund).attach(FssClient(make_config(), mo_key, audit=broken))
+    client = FssClient(make_config(url=emulator.url), mo_key, audit=broken)
     assert len(client.get_new_ln_num_range(3).numbers) == 3

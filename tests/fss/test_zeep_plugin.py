@@ -15,48 +15,43 @@ import zeep
 
 from eln_tui.core.fss import FssConfig, FssFault, FssWsse, ProtocolVersion, ReplySignatureError
 from eln_tui.core.fss.service import BundledTransport
-from gostsign.testpki import Pki
+from fss_emulator import Emulator
 from tests.fss.conftest import SoftKey
-from tests.fss.fakefund import FakeFund, FundServer
 
 BINDING = "{http://www.fss.ru/integration/ws/eln/mo/v01}FileOperationsLnBinding"
 
 
-def zeep_client(server: FundServer, wsse: FssWsse) -> Any:
+def zeep_client(emulator: Emulator, wsse: FssWsse) -> Any:
     client = zeep.Client(  # type: ignore[no-untyped-call]
         "bundle://FileOperationsLnService.wsdl",
         transport=BundledTransport(ProtocolVersion.V20),
         wsse=wsse,
         settings=zeep.Settings(strict=False, forbid_dtd=True, forbid_entities=True),
     )
-    return client.create_service(BINDING, server.url)  # type: ignore[no-untyped-call]
+    return client.create_service(BINDING, emulator.url)  # type: ignore[no-untyped-call]
 
 
 def test_zeep_calls_through_the_plugin(
-    server: FundServer,
-    fund: FakeFund,
-    make_config: Callable[..., FssConfig],
-    mo_key: SoftKey,
-    pki: Pki,
+    emulator: Emulator, make_config: Callable[..., FssConfig], mo_key: SoftKey
 ) -> None:
-    wsse = FssWsse(make_config(url=server.url), mo_key)
-    service = zeep_client(server, wsse)
+    wsse = FssWsse(make_config(url=emulator.url), mo_key)
+    service = zeep_client(emulator, wsse)
     result = service.GetNewLNNumRange(ogrn=wsse.config.ogrn, cntLnNumbers=3)
     assert result.status == 1 and len(result.data.lnCode) == 3
     reply = wsse.last_reply
     assert reply is not None and reply.encrypted and reply.report.valid
-    assert fund.requests  # the fake Fund decrypted and verified what zeep sent
+    assert len(emulator.store.numbers()) == 3  # the Fund decrypted, verified and acted
 
 
 def test_zeep_path_recognises_a_clear_fault_first(
-    server: FundServer, fund: FakeFund, make_config: Callable[..., FssConfig], mo_key: SoftKey
+    emulator: Emulator, make_config: Callable[..., FssConfig], mo_key: SoftKey
 ) -> None:
-    wsse = FssWsse(make_config(url=server.url), mo_key)
-    service = zeep_client(server, wsse)
-    fund.fault = "fault"
+    wsse = FssWsse(make_config(url=emulator.url), mo_key)
+    service = zeep_client(emulator, wsse)
+    emulator.inject("soap_fault", message="Внутренняя ошибка сервиса")
     with pytest.raises(FssFault, match="Сервис СФР сообщает"):
         service.GetNewLNNum(ogrn=wsse.config.ogrn)
-    fund.fault = "unsigned"
+    emulator.inject("unsigned")
     with pytest.raises(ReplySignatureError):
         service.GetNewLNNum(ogrn=wsse.config.ogrn)
 
