@@ -461,3 +461,71 @@ def test_xinclude_is_never_processed(
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
         assert gostsign_main(["verify-xml", str(file)]) != 0
     no_secret(out.getvalue())
+
+
+# --- zeep's own call path with the FssWsse plug-in ------------------------------------------------
+
+
+class Answering:
+    """A loopback HTTP server answering every POST with ``body``."""
+
+    def __init__(self) -> None:
+        self.body = b""
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.send_response(200)
+                self.send_header("Content-Type", "text/xml; charset=utf-8")
+                self.send_header("Content-Length", str(len(owner.body)))
+                self.end_headers()
+                self.wfile.write(owner.body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/ws"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture(scope="module")
+def answering() -> Iterator[Answering]:
+    server = Answering()
+    yield server
+    server.server.shutdown()
+    server.server.server_close()
+
+
+@pytest.mark.parametrize("name", ATTACKS)
+def test_the_zeep_plugin_path_refuses_a_hostile_reply(
+    pki: Pki, emulator: Emulator, answering: Answering, attacks: dict[str, bytes], name: str
+) -> None:
+    """zeep parses the reply itself (with its own hardening) before ``FssWsse.verify``."""
+    import zeep
+    from zeep.exceptions import Error as ZeepError
+
+    from eln_tui.core.fss import FssWsse, ProtocolVersion
+    from eln_tui.core.fss.service import BundledTransport
+
+    config = FssConfig(
+        ogrn=pki.mo.cert.subject.ogrn or "",
+        contour=Contour.EMULATOR,
+        url=answering.url,
+        fund_certificates={Contour.EMULATOR: emulator.fund_cert},
+    )
+    wsse = FssWsse(config, SoftKey(pki.mo))
+    client = zeep.Client(  # type: ignore[no-untyped-call]
+        "bundle://FileOperationsLnService.wsdl",
+        transport=BundledTransport(ProtocolVersion.V20),
+        wsse=wsse,
+        settings=zeep.Settings(strict=False, forbid_dtd=True, forbid_entities=True),
+    )
+    service = client.create_service(  # type: ignore[no-untyped-call]
+        "{http://www.fss.ru/integration/ws/eln/mo/v01}FileOperationsLnBinding", answering.url
+    )
+    answering.body = attacks[name]
+    with pytest.raises((FssError, ZeepError)) as info:
+        service.GetNewLNNum(ogrn=config.ogrn)
+    no_secret(str(info.value), repr(info.value))
