@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Input, Select, Static
 
 from eln_tui.core.domain.codes import V11, NumberMode, Role
 from eln_tui.core.fss import ENDPOINTS, Contour, ProtocolVersion
+from eln_tui.core.storage import ElnStore, open_database, upgrade
 from eln_tui.ui.app import ElnApp
 from eln_tui.ui.config import UiConfig
 from eln_tui.ui.demo import DemoWorkspace
@@ -156,6 +157,52 @@ def test_institution_without_ogrn_is_refused_and_named(demo: DemoWorkspace, file
         await keys(pilot, "escape")
 
     run(app_for(demo), SIZE, scenario)
+
+
+def test_first_setup_from_the_seed_defaults(tmp_path: Path, files: Any) -> None:
+    """A new workstation: status off, production address; tick, fill, add the МО, save."""
+    db = open_database(f"sqlite:///{tmp_path / 'new.sqlite3'}")
+    upgrade(db)
+    store = ElnStore(db)
+    admin = store.add_user("admin", "Администратов Пётр Ильич", [Role.ADMIN])
+    app = ElnApp(store, None, admin, config=UiConfig(print_dir=tmp_path), login="admin")
+
+    async def scenario(pilot: Pilot[Any]) -> None:
+        screen = await open_desk(pilot, "settings")
+        text = screen_text(pilot.app)
+        assert "[ ] интеграция включена" in text and "промышленный контур СФР" in text
+        url = screen.query_one("#server_url", Input)
+        assert url.value == ENDPOINTS[(ProtocolVersion.V20, Contour.PRODUCTION)]
+        assert screen.query_one("#registry_phone").disabled
+        screen.query_one("#enabled").focus()
+        await keys(pilot, "space", "tab", "tab", "tab")  # the Fund's address is read-only
+        assert screen.focused is screen.query_one("#registry_phone")
+        await pilot.press(*"+7 495")
+        screen.query_one("#registry_phone", Input).value = "+7 495 123-45-67"
+        screen.query_one("#registry_email", Input).value = "eln@mo.example"
+        await keys(pilot, "f2")
+        assert message(pilot) == ("Не заполнено обязательное поле «МО, использующие интеграцию».")
+        await keys(pilot, "enter")
+        assert screen.focused is screen.query_one("#organisations")
+        await keys(pilot, "f4")
+        dialog = pilot.app.screen
+        assert isinstance(dialog, OrganisationDialog)
+        await pilot.press(*"GP 1")
+        dialog.query_one("#org_address", Input).value = "Moscow"
+        dialog.query_one("#org_ogrn", Input).value = "1027700000019"
+        dialog.query_one("#org_uses").focus()
+        await keys(pilot, "space", "f2")
+        await keys(pilot, "f2")
+        assert "Настройки интеграции сохранены." in status(pilot)
+
+    run(app, SIZE, scenario)
+    settings, orgs = store.load_settings()
+    assert settings.enabled and settings.registry_email == "eln@mo.example"
+    assert settings.server_url == ENDPOINTS[(ProtocolVersion.V20, Contour.PRODUCTION)]
+    assert [(o.name, o.address, o.ogrn, o.uses_integration) for o in orgs] == [
+        ("GP 1", "Moscow", "1027700000019", True)
+    ]
+    db.close()
 
 
 def test_status_off_disables_the_fields(demo: DemoWorkspace, files: Any) -> None:

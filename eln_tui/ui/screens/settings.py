@@ -85,11 +85,13 @@ HINTS = {
 
 
 def contour_choice(url: str | None, section_contour: object = None) -> Contour:
-    """The contour an address belongs to; any other address is the emulator's."""
-    if url:
-        contour, _ = contour_of(url)
-        if contour is not None:
-            return contour
+    """The contour an address belongs to; any other address is the emulator's (or the one
+    ``[fss] contour`` names). No address yet: production, the seed's default."""
+    if not url:
+        return Contour.PRODUCTION
+    contour, _ = contour_of(url)
+    if contour is not None:
+        return contour
     try:
         return Contour(str(section_contour)) if section_contour else Contour.EMULATOR
     except ValueError:
