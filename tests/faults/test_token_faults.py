@@ -98,6 +98,7 @@ def removed(token: Token) -> Iterator[None]:
         unload_module(str(token.module))  # a real token is seen again on insertion
 
 
+@pytest.mark.oracle("softhsm")
 def test_a_wrong_pin_is_refused_while_the_token_is_logged_in(hsm: tuple[Token, Parties]) -> None:
     """PKCS#11 keeps one login per token and process, so the provider shares it between key
     sessions; one who shares it must still type the right PIN (here the МО key is open)."""
@@ -115,6 +116,7 @@ def _snapshot_with_log(store: ElnStore) -> tuple[Any, int]:
     return snapshot(store.db), m.ExchangeLog.select().bind(store.db).count()
 
 
+@pytest.mark.oracle("softhsm")
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_doctor_token_removed_between_pin_and_signature(
     store: ElnStore, people: People, hsm: tuple[Token, Parties]
@@ -152,6 +154,7 @@ def test_doctor_token_removed_between_pin_and_signature(
     )
 
 
+@pytest.mark.oracle("softhsm")
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_mo_token_removed_during_the_registry_send(
     store: ElnStore, people: People, emu: Any, hsm: tuple[Token, Parties]
@@ -229,6 +232,7 @@ def _flags(token: Token, add: int) -> Iterator[None]:
         unload_module(str(token.module))
 
 
+@pytest.mark.oracle("softhsm")
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_wrong_pin_until_the_token_locks(
     store: ElnStore, people: People, emu: Any, hsm: tuple[Token, Parties], tmp_path: Path
