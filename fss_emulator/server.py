@@ -186,7 +186,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._json(200, {"trusted": [str(c.subject) for c in certs]})
             else:
                 self._text(404, "not found\n")
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, RecursionError) as exc:
             self._json(400, {"error": str(exc)})
 
     def do_DELETE(self) -> None:

@@ -79,7 +79,7 @@ def recv_message(sock: socket.socket) -> dict[str, Any] | None:
         raise ProtocolError(detail="connection closed before the message body")
     try:
         message = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise ProtocolError(detail=f"not JSON: {exc}") from None
     if not isinstance(message, dict):
         raise ProtocolError(detail="a message must be a JSON object")

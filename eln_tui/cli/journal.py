@@ -122,6 +122,10 @@ def _read_json(path: str) -> Any:
         raise CliError(f"Файл «{path}» не найден.") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CliError(f"Файл «{path}» не является корректным JSON ({exc}).") from None
+    except RecursionError:
+        raise CliError(
+            f"Файл «{path}» не является корректным ЭЛН: слишком глубокая вложенность JSON."
+        ) from None
 
 
 def _open_key(args: argparse.Namespace, cfg: WorkstationConfig, reference: str) -> Any:

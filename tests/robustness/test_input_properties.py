@@ -402,3 +402,55 @@ def test_ids_that_name_nobody_are_refused_by_name(
         code = main(["ln", "import", str(path), "--user", "nurse"])
     database_proxy.initialize(None)
     assert code == 2 and f"«{key}»" in err.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize(
+    "text", ["[" * 100_000, "[" * 100_000 + "]" * 100_000, '{"a":' * 50_000 + "1" + "}" * 50_000]
+)
+def test_deeply_nested_json_is_one_sentence(
+    import_env: Any, monkeypatch: pytest.MonkeyPatch, text: str
+) -> None:
+    """Found here: Python's json gives up with RecursionError, which ended as an internal
+    error (exit 70) of `eln ln import` / `eln ln validate`."""
+    tmp, config, _ = import_env
+    monkeypatch.setenv("ELN_WORKSTATION_CONFIG", str(config))
+    monkeypatch.setenv("ELN_USER_CONFIG", str(tmp / "none.toml"))
+    path = Path(tmp) / "deep.json"
+    path.write_text(text, encoding="utf-8")
+    for command in (["ln", "import", str(path), "--user", "nurse"], ["ln", "validate", str(path)]):
+        err = io.StringIO()
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+            code = main(command)
+        database_proxy.initialize(None)
+        assert code == 2 and "вложенность" in err.getvalue(), err.getvalue()
+
+
+def test_the_signing_agent_protocol_refuses_deep_json() -> None:
+    import socket
+    import struct
+
+    from providers import protocol
+    from providers.errors import ProviderError
+
+    a, b = socket.socketpair(socket.AF_UNIX)
+    with a, b:
+        body = b"[" * 200_000
+        a.sendall(struct.pack(">I", len(body)) + body)
+        with pytest.raises(ProviderError) as info:
+            protocol.recv_message(b)
+        assert isinstance(info.value, protocol.ProtocolError) and "протокол" in info.value.message
+
+
+def test_the_emulators_admin_endpoint_refuses_deep_json(tmp_path: Path) -> None:
+    import urllib.error
+    import urllib.request
+
+    from fss_emulator import Emulator
+
+    with Emulator(tmp_path / "fss") as emu:
+        req = urllib.request.Request(  # noqa: S310 - loopback
+            f"{emu.base_url}/_emulator/faults", data=b"[" * 100_000, method="POST"
+        )
+        with pytest.raises(urllib.error.HTTPError) as info:
+            urllib.request.urlopen(req, timeout=10)  # noqa: S310 - loopback
+        assert info.value.code == 400
