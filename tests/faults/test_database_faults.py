@@ -3,9 +3,10 @@
 PostgreSQL: the store's server process is ended with ``pg_terminate_backend`` — before an
 operation, or inside its transaction before its first, second or third statement. SQLite: the
 file is held by another process's write lock (``BEGIN EXCLUSIVE``) for longer than the busy
-timeout. Each time: :class:`DatabaseUnavailable` with a Russian message, nothing of the
-operation in the database (a snapshot of the journal's tables), and the same operation works
-on the same store once the database is back (the lost connection is replaced by a new one).
+timeout. Operations: ``save``, ``take_number``, ``sign`` (the append-only signed block). Each
+time: :class:`DatabaseUnavailable` with a Russian message, nothing of the operation in the
+database (a snapshot of the journal's tables), and the same operation works on the same store
+once the database is back (the lost connection is replaced by a new one).
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ from eln_tui.core.domain.codes import NumberState, SignerSlot
 from eln_tui.core.domain.model import Block, Eln
 from eln_tui.core.errors import DatabaseUnavailable
 from eln_tui.core.exchange import ExchangeService
+from eln_tui.core.fss import sign_block as fss_sign_block
 from eln_tui.core.storage import ElnStore, open_database, upgrade
+from eln_tui.core.storage import models as m
 from eln_tui.core.storage.db import database_proxy
 from tests.core import factories
 from tests.core.conftest import CTX, Backend, People, make_saved_eln
@@ -68,31 +71,49 @@ def killed_at_statement(store: ElnStore, admin_url: str, n: int) -> Iterator[lis
         del db._execute_cursor
 
 
-def save_changed(store: ElnStore, people: People, eln: Eln) -> Eln:
+def save_changed(store: ElnStore, people: People, eln: Eln, parties: Parties) -> Eln:
     eln.diagnos = "J06.0"
     return store.save(eln, people.doctor.signer, context=CTX)
 
 
-def take(store: ElnStore, people: People, eln: Eln) -> Eln:
+def take(store: ElnStore, people: People, eln: Eln, parties: Parties) -> Eln:
     draft = factories.valid_eln(ln_code=None, number_from_pool=False)
     draft.doctor_id = people.doctor.id
     return store.take_number(draft, people.nurse.signer)
 
 
-OPERATIONS: dict[str, Callable[[ElnStore, People, Eln], Eln]] = {
+FIRST_PERIOD = Block("period", SignerSlot.DOC, 0)
+
+
+def sign_period(store: ElnStore, people: People, eln: Eln, parties: Parties) -> Eln:
+    """The doctor's signature: the signed bytes go into the append-only ``signed_fragment``."""
+    fragment = fss_sign_block(eln, FIRST_PERIOD, parties.doctor, "2.0")
+    assert eln.id is not None
+    return store.sign(
+        eln.id, FIRST_PERIOD, people.doctor.signer, fragment.element, security=fragment.security
+    )
+
+
+OPERATIONS: dict[str, Callable[[ElnStore, People, Eln, Parties], Eln]] = {
     "save": save_changed,
     "take_number": take,
+    "sign": sign_period,
 }
 
 
-def _check_retry(store: ElnStore, people: People, op: str, eln: Eln) -> None:
+def _check_retry(store: ElnStore, people: People, op: str, eln: Eln, parties: Parties) -> None:
     assert eln.id is not None
     if op == "save":
-        again = save_changed(store, people, store.load(eln.id))
+        again = save_changed(store, people, store.load(eln.id), parties)
         assert again.diagnos == "J06.0" and again.version == eln.version + 1
+    elif op == "sign":
+        signed = sign_period(store, people, store.load(eln.id), parties)
+        assert signed.treat_periods[0].doctor_signature is not None
+        fragments = m.SignedFragment.select().where(m.SignedFragment.eln == eln.id)
+        assert fragments.bind(store.db).count() == 1
     else:
         free = store.pool().counts()[NumberState.FREE]
-        taken = take(store, people, eln)
+        taken = take(store, people, eln, parties)
         assert taken.ln_code and store.pool().counts()[NumberState.FREE] == free - 1
 
 
@@ -100,7 +121,12 @@ def _check_retry(store: ElnStore, people: People, op: str, eln: Eln) -> None:
 @pytest.mark.parametrize("statement", [0, 1, 2, 3])
 @pytest.mark.parametrize("op", list(OPERATIONS))
 def test_postgresql_connection_killed(
-    store: ElnStore, people: People, pg_database_url: str, op: str, statement: int
+    store: ElnStore,
+    people: People,
+    parties: Parties,
+    pg_database_url: str,
+    op: str,
+    statement: int,
 ) -> None:
     """``statement`` 0: the connection is gone before the operation starts."""
     eln = make_saved_eln(store, people)
@@ -108,34 +134,34 @@ def test_postgresql_connection_killed(
     if statement == 0:
         terminate(store, pg_database_url)
         with pytest.raises(DatabaseUnavailable) as info:
-            OPERATIONS[op](store, people, store.load_by_number(eln.ln_code or ""))
+            OPERATIONS[op](store, people, store.load_by_number(eln.ln_code or ""), parties)
     else:
         fresh = store.load_by_number(eln.ln_code or "")
         with (
             killed_at_statement(store, pg_database_url, statement) as seen,
             pytest.raises(DatabaseUnavailable) as info,
         ):
-            OPERATIONS[op](store, people, fresh)
+            OPERATIONS[op](store, people, fresh, parties)
         assert seen[0] >= statement
     assert_russian(info.value.message, contains="Нет связи с сервером базы данных")
     assert diff(before, snapshot(store.db)) == {}  # the store has connected again
-    _check_retry(store, people, op, eln)
+    _check_retry(store, people, op, eln, parties)
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("op", list(OPERATIONS))
 def test_sqlite_file_locked_by_another_process(
-    backend: Backend, store: ElnStore, people: People, op: str
+    backend: Backend, store: ElnStore, people: People, parties: Parties, op: str
 ) -> None:
     eln = make_saved_eln(store, people)
     before = snapshot(store.db)
     store.db.execute_sql("PRAGMA busy_timeout = 200")  # the product waits 30 s
     with _locked(backend):
         with pytest.raises(DatabaseUnavailable) as info:
-            OPERATIONS[op](store, people, store.load_by_number(eln.ln_code or ""))
+            OPERATIONS[op](store, people, store.load_by_number(eln.ln_code or ""), parties)
         assert_russian(info.value.message, contains="занята другим процессом")
     assert diff(before, snapshot(store.db)) == {}
-    _check_retry(store, people, op, eln)
+    _check_retry(store, people, op, eln, parties)
 
 
 @contextmanager
