@@ -332,8 +332,15 @@ def test_providers_and_certificates(demo: DemoWorkspace, files: tuple[Path, Path
         certs = screen.query_one("#certs", DataTable)
         assert certs.row_count == len(demo.provider.list_certificates())
         assert "ОГРН 102770" in text and "СНИЛС 112233" in text
+        # the МО's key of [fss] mo_certificate is named as such
+        certs.focus()
+        serials = [c.serial_hex for c in screen.certs]
+        certs.move_cursor(row=serials.index(demo.fss["mo_certificate"]))
+        await settle(pilot)
+        assert "[ключ МО для обмена с СФР]" in screen_text(pilot.app)
         # an unusable provider: its reason in full, no certificates, cannot be chosen
         table = screen.query_one("#providers", DataTable)
+        table.focus()
         table.move_cursor(row=[r.name for r in screen.rows].index("pkcs11"))
         await settle(pilot)
         detail = " ".join(screen_text(pilot.app).split())

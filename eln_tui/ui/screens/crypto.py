@@ -472,6 +472,9 @@ class CryptoScreen(DeskScreen):
             who += f", {subject.title}"
         if subject.organization and subject.organization != info.common_name:
             who += f" ({subject.organization})"
+        mo_ref = self.desk.mo_reference()
+        if mo_ref and info.matches(mo_ref):
+            who = "[ключ МО для обмена с СФР] " + who
         self.query_one("#crypto-detail", Static).update(
             f"{who}; {certificate_owner_ids(info)}\n"
             f"Серийный номер {info.serial_hex}, действителен "

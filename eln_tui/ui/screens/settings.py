@@ -19,6 +19,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.css.query import NoMatches
 from textual.events import DescendantFocus
 from textual.message import Message
 from textual.widget import Widget
@@ -568,7 +569,7 @@ class SettingsScreen(DeskScreen):
             return
         try:
             widget = self.query_one(f"#{name}", Widget)
-        except Exception:
+        except NoMatches:
             return
         if widget.disabled and name == "server_url":
             widget = self.query_one("#contour", Widget)
