@@ -529,3 +529,30 @@ def test_the_zeep_plugin_path_refuses_a_hostile_reply(
     with pytest.raises((FssError, ZeepError)) as info:
         service.GetNewLNNum(ogrn=config.ogrn)
     no_secret(str(info.value), repr(info.value))
+
+
+@pytest.mark.parametrize("kind", ["not-security", "signs-another-element", "no-signature"])
+def test_a_stored_security_block_must_sign_this_block(pki: Pki, kind: str) -> None:
+    """Found here: any element with the right actor attribute was pasted into the Header as
+    the block's «signature»; now it must be a wsse:Security signing exactly this block's Id."""
+    eln = elns.new_eln("900000000301", pki.mo.cert.subject.ogrn or "")
+    fragment = sign_block(eln, DOC0, SoftwareSigner(pki.doctor.key, pki.doctor.cert))
+    security = fragment.security
+    if kind == "not-security":
+        security = (
+            f'<x:Evil xmlns:x="urn:evil" xmlns:soapenv="{SOAP}" '
+            f'soapenv:actor="{fragment.actor}"><x:Body/></x:Evil>'
+        ).encode()
+    elif kind == "signs-another-element":
+        security = security.replace(
+            f'URI="#{fragment.element_id}"'.encode(), b'URI="#OGRN_1027700000019"'
+        )
+    else:
+        root = etree.fromstring(security)
+        for sig in root.findall("{http://www.w3.org/2000/09/xmldsig#}Signature"):
+            root.remove(sig)
+        security = etree.tostring(root)
+    bad = type(fragment)(**{**fragment.__dict__, "security": security})
+    attrs = RowsetAttributes("eln-workstation", "0.1.0", "Иванова", "+7 000", "a@b.test")
+    with pytest.raises(FssRequestError, match=r"блок подписи записи .* повреждён"):
+        assemble_registry([RowInput(eln, {DOC0.suffix: bad})], eln.lpu.ogrn or "", attrs)

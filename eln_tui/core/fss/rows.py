@@ -55,7 +55,7 @@ from eln_tui.core.fss.config import ProtocolVersion
 from eln_tui.core.fss.errors import FssRequestError
 from gostsign.errors import GostError
 from gostsign.signer import Signer
-from gostsign.xml import profile
+from gostsign.xml import profile, wssec
 from gostsign.xml.c14n import exc_c14n
 from gostsign.xml.fragments import SignedFragment, sign_fragment, splice
 from gostsign.xml.ns import WSU, XSI
@@ -445,6 +445,14 @@ def _check_fragment(
             f"ЭЛН {ln}: сохранённая подпись записи {title} сделана для другой версии протокола "
             "или другого элемента.",
             detail=f"root {root.tag} Id {root.get(_WSU_ID)}",
+            ln_code=ln,
+        )
+    references = [r.get("URI") for r in sec.iter(wssec.REFERENCE)]
+    if sec.tag != wssec.SECURITY or references != [f"#{element_id}"]:
+        raise FssRequestError(
+            f"ЭЛН {ln}: сохранённый блок подписи записи {title} повреждён (это не подпись "
+            "этой записи).",
+            detail=f"root {sec.tag}, references {references}",
             ln_code=ln,
         )
     if sec.get(f"{{{SOAP11}}}actor") != actor:
