@@ -105,7 +105,11 @@ def fund_certificate_path(
 def with_fund_certificate(
     section: Mapping[str, Any], contour: Contour, path: str, in_use: Contour | None
 ) -> dict[str, Any]:
-    """A copy of ``section`` whose certificate for ``contour`` is ``path``."""
+    """A copy of ``section`` whose certificate for ``contour`` is ``path``.
+
+    A single ``fund_certificate`` moves into the table under ``in_use``, the contour it served;
+    with no contour in use yet (no address saved) it served none and gives way to ``path``.
+    """
     out = dict(section)
     raw_table = out.get("fund_certificates")
     table = dict(raw_table) if isinstance(raw_table, Mapping) else {}
@@ -148,10 +152,10 @@ def save_fund_certificate(
     path = writable_system_file()
     try:
         data = read_toml(path)
-        fss = data.get("fss")
-        data["fss"] = with_fund_certificate(
-            fss if isinstance(fss, Mapping) else {}, contour, summary.path, in_use
-        )
+        raw = data.get("fss")
+        fss = raw if isinstance(raw, Mapping) else {}
+        previous = fund_certificate_path(fss, contour, in_use)
+        data["fss"] = with_fund_certificate(fss, contour, summary.path, in_use)
         write_toml(path, data, mode=0o644)
     except ProviderError as exc:
         raise WorkstationFileError(exc.message) from None
@@ -165,6 +169,7 @@ def save_fund_certificate(
             "file": summary.path,
             "serial": summary.serial_hex,
             "subject": summary.subject,
+            "previous": previous,
         },
     )
     return path, summary

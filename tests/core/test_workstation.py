@@ -62,6 +62,10 @@ def test_single_certificate_serves_the_contour_in_use() -> None:
         "fund_certificates": {"test": "/t.pem", "emulator": "/a.pem", "production": "/p.pem"}
     }
     assert section["fund_certificate"] == "/a.pem"  # the original is not changed
+    # no contour in use yet: the single file served none and gives way
+    assert with_fund_certificate(section, Contour.TEST, "/n.pem", None) == {
+        "fund_certificates": {"test": "/n.pem"}
+    }
     for contour, path in (
         (Contour.EMULATOR, "/a.pem"),
         (Contour.TEST, "/t.pem"),
@@ -95,6 +99,12 @@ def test_save_fund_certificate_writes_the_section_and_audits(
         ("set_fund_certificate", people.operator.login, "production"),
     ]
     assert audit[0].details["serial"] == summary.serial_hex
+    assert audit[0].details["previous"] is None
+    assert audit[1].details["previous"] is None
+    save_fund_certificate(store, people.operator.signer, Contour.TEST, str(der), None)
+    replaced = store.audit_trail(entity="workstation")[-1]
+    assert replaced.details["previous"] == str(pem.resolve())  # nothing is lost unnoticed
+    save_fund_certificate(store, people.operator.signer, Contour.TEST, str(pem), None)
     # the exchange reads what was written: the test contour gets the PEM's certificate
     settings = SettingsData(
         enabled=True,
