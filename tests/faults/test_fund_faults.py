@@ -368,3 +368,47 @@ def test_a_reply_replayed_to_the_next_process_is_refused(
     report = later.send(day1 + timedelta(days=3))
     assert report.reconciled_abandoned == [eln.ln_code] and report.accepted == [eln.ln_code]
     assert faults.eln(eln.ln_code).state == "020"
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("kind", list(FAULTS))
+def test_fault_during_reconciliation(
+    store: ElnStore, people: People, faults: Any, parties: Parties, kind: str
+) -> None:
+    """The Fund applied a registry whose reply was lost; the next send's getLNData meets a
+    fault. An answer that cannot be trusted decides nothing: the row stays unresolved (no
+    re-send, nothing marked); a Fault is the Fund's word and the re-send learns the truth."""
+    options, error, words = FAULTS[kind]
+    timeout = {"read_timeout": TIMEOUT} if kind == "delay" else {}
+    client, _ = make_client(faults, parties, retries=0, **timeout)
+    svc = ExchangeService(store, client, people.operator.signer)
+    w = World(store, people, faults, parties, svc, kind)
+    svc.request_numbers(1)
+    w.data["fetch"] = _foreign_number()
+    faults.seed_eln(w.data["fetch"], SNILS, "1027700000019")
+    svc.fetch(w.data["fetch"], SNILS)  # an earlier getLNData reply (what "replay" repeats)
+    eln = w.eln()
+    assert eln.id is not None and eln.ln_code is not None
+    day = end_of(eln.treat_periods[0])
+    faults.inject("http500", operation="prParseFilelnlpu", commit=True)
+    assert svc.send(day).unknown == [eln.ln_code]
+    before = snapshot(store.db)
+
+    faults.inject(kind, operation="getLNData", **options)
+    if kind == "soap_fault":
+        report = svc.send(day)  # abandoned, sent again, refused, checked again: accepted
+        assert report.reconciled_accepted == [eln.ln_code] and not report.rejected, report
+    else:
+        with pytest.raises(error) as info:
+            svc.send(day)
+        assert_russian(info.value.message, contains=words)
+        assert diff(before, snapshot(store.db)) == {}
+        assert svc.preview(day).blocked  # still unresolved, held back
+        assert len(faults.store.history(eln.ln_code)) == 1  # nothing sent twice
+        faults.clear_faults()
+        if kind == "delay":
+            time.sleep(DELAY - TIMEOUT + 0.2)
+        report = svc.send(day)
+        assert report.reconciled_accepted == [eln.ln_code] and report.accepted == [], report
+    done = store.load(eln.id)
+    assert done.treat_periods[0].sent and done.ln_hash == faults.eln(eln.ln_code).ln_hash

@@ -562,8 +562,8 @@ class ExchangeService:
             try:
                 if eln.patient.snils:
                     fund = self.client.get_ln_data(r.ln_code, eln.patient.snils).data
-            except FssTransportError:
-                raise
+            except (FssTransportError, FssReplyError):
+                raise  # no answer that can be trusted: the row stays unresolved
             except FssError:
                 fund = None  # the Fund does not know the ELN (or refuses): not applied
             with self.db.atomic():
