@@ -153,9 +153,8 @@ class MyElnsScreen(DeskScreen):
             )
 
     def reload(self) -> None:
-        self.rows = []
-        self.next_after = None
-        self.query_one("#elns", DataTable).clear()
+        # The rows stay until the answer comes: an unchanged first page redraws nothing (each
+        # typed letter of a search would otherwise repaint the whole list over SSH).
         self._fetch(append=False)
 
     def _fetch(self, *, append: bool) -> None:
@@ -183,6 +182,13 @@ class MyElnsScreen(DeskScreen):
         if message.token != self._token:
             return  # an answer to an older search
         self._loading = False
+        if not message.append:
+            if message.page.rows == self.rows and message.page.next_after == self.next_after:
+                self._restore = None
+                self._detail()
+                return
+            self.rows = []
+            self.query_one("#elns", DataTable).clear()
         self.rows.extend(message.page.rows)
         self.next_after = message.page.next_after
         self._add_rows(message.page.rows)
