@@ -146,7 +146,9 @@ class OrganisationDialog(Dialog[OrganisationData | None]):
     """Add or edit an institution of «МО, использующие интеграцию»."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f2,ctrl+s", "ok", "Сохранить", id="settings.org_save"),
+        Binding(
+            "f2,ctrl+s", "ok", "Сохранить", tooltip="Сохранить учреждение", id="settings.org_save"
+        ),
     ]
 
     def __init__(self, org: OrganisationData | None) -> None:

@@ -91,7 +91,7 @@ class UserDialog(Dialog[UserInfo | None]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f2,ctrl+s", "ok", "Сохранить", id="users.save"),
+        Binding("f2,ctrl+s", "ok", "Сохранить", tooltip="Сохранить профиль", id="users.save"),
     ]
 
     class CertsLoaded(Message):
