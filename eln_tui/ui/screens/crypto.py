@@ -84,6 +84,7 @@ class SignCheckDialog(Dialog[SignCheck | None]):
         self.provider = provider
         self.info = info
         self.mode = PinMode.ASK
+        self.result: SignCheck | None = None
 
     def compose(self) -> ComposeResult:
         info = self.info
@@ -211,7 +212,7 @@ class SignCheckDialog(Dialog[SignCheck | None]):
 
     @on(Button.Pressed, "#cancel")
     def _cancel(self) -> None:
-        self.dismiss(getattr(self, "result", None))
+        self.dismiss(self.result)
 
 
 class CryptoScreen(DeskScreen):
