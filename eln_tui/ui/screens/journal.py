@@ -314,9 +314,8 @@ class JournalScreen(DeskScreen):
             table.add_row(*cells, key=str(row.id))
 
     def reload(self) -> None:
-        self.rows = []
-        self.next_after = None
-        self.table.clear()
+        # The rows stay until the answer comes: an unchanged first page redraws nothing (each
+        # typed letter of a search would otherwise repaint the whole list over SSH).
         self._fetch(append=False)
 
     def _fetch(self, *, append: bool) -> None:
@@ -346,6 +345,13 @@ class JournalScreen(DeskScreen):
         self._loading = False
         if not message.append:
             self.total = message.page.total
+            if message.page.rows == self.rows and message.page.next_after == self.next_after:
+                self._restore = None
+                self._count()
+                self._detail()
+                return
+            self.rows = []
+            self.table.clear()
         self.rows.extend(message.page.rows)
         self.next_after = message.page.next_after
         self._add_rows(message.page.rows)
