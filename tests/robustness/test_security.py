@@ -8,6 +8,7 @@ import io
 import json
 import logging
 import os
+import re
 import stat
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -523,3 +524,102 @@ def test_the_signing_dialog_never_shows_or_keeps_the_pin(
             if p.is_file():
                 assert pin.encode() not in p.read_bytes(), p
         assert pin not in caplog.text
+
+
+# --- every text fits the journal (found with PostgreSQL: DataError instead of a message) ---------
+
+
+def _text_paths(obj: Any, prefix: str = "") -> Iterator[str]:
+    import dataclasses
+
+    for f in dataclasses.fields(obj):
+        value, path = getattr(obj, f.name), f"{prefix}{f.name}"
+        if dataclasses.is_dataclass(value):
+            yield from _text_paths(value, f"{path}.")
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                if dataclasses.is_dataclass(item):
+                    yield from _text_paths(item, f"{path}[{i}].")
+        elif "str" in str(f.type) and "date" not in str(f.type):
+            yield path
+
+
+def _set(obj: Any, path: str, value: str) -> None:
+    *parents, last = path.split(".")
+    for part in parents:
+        name, _, index = part.partition("[")
+        obj = getattr(obj, name)
+        if index:
+            obj = obj[int(index[:-1])]
+    setattr(obj, last, value)
+
+
+def test_every_text_field_too_long_is_refused_by_name(
+    store: ElnStore, people: People, backend: Backend
+) -> None:
+    """Each text of a fully filled ELN (care records, breach, result, periods) set to 400
+    characters, saved by a nurse and stored as received from the Fund: a message naming the
+    field, or saved — never a database error."""
+    from dataclasses import replace as dc_replace
+
+    from eln_tui.core.domain.model import (
+        CareRecord,
+        Gender,
+        HospitalBreach,
+        LnResult,
+        field_title,
+    )
+    from eln_tui.core.errors import ElnError
+    from tests.core import factories
+
+    store.pool().add([f"{900_000_000_000 + i:012d}" for i in range(1, 300)], ogrn=factories.OGRN)
+    start = factories.TODAY - timedelta(days=9)
+    base = factories.valid_eln(
+        ln_code=None,
+        number_from_pool=False,
+        patient=factories.patient(gender=Gender.FEMALE, name="Анна", surname="Петрова"),
+        reason1=None,
+        hospital_breach=HospitalBreach(code="24", dt=start + timedelta(days=1)),
+        ln_result=LnResult(return_date_lpu=start + timedelta(days=5)),
+        serv_data=[
+            CareRecord(
+                relation_code="38",
+                surname="Петров",
+                name="Илья",
+                reason1="09",
+                birthday=factories.TODAY.replace(year=2019),
+                treatment_type="1",
+                dt1=start,
+                dt2=start + timedelta(days=4),
+                snils="12345394243",
+                diagnosis="J06.9",
+                patronymic="Сергеевич",
+            )
+        ],
+    )
+    saved = store.save(store.take_number(base.copy(), people.nurse.signer), people.nurse.signer,
+                       context=CTX)  # fmt: skip
+    assert saved.serv_data and saved.hospital_breach and saved.ln_result  # the base is valid
+    paths = sorted(set(_text_paths(base)) - {"ln_code"})
+    assert len(paths) > 35
+    crashed = []
+    for path in paths:
+        eln = base.copy()
+        _set(eln, path, "Я" * 400)
+        for how in ("save", "received"):
+            try:
+                if how == "save":
+                    store.save(store.take_number(eln.copy(), people.nurse.signer),
+                               people.nurse.signer, context=CTX)  # fmt: skip
+                else:
+                    number = f"9100000{len(crashed):02d}{paths.index(path):03d}"
+                    store.store_received(dc_replace(eln.copy(), ln_code=number),
+                                         people.operator.signer)  # fmt: skip
+            except ElnError as exc:
+                assert re.search("[а-я]", exc.message), exc.message
+                title = field_title(path)
+                if how == "received" and "длиннее" in exc.message:
+                    assert title in exc.message or path.split(".")[-1] in exc.message
+            except Exception as exc:  # collected and reported below
+                crashed.append((path, how, type(exc).__name__, str(exc)[:80]))
+    assert crashed == []

@@ -583,8 +583,18 @@ _MAX_LEN = {
     "diagnos": 10,
     "employer.name": 255,
     "ln_hash": 32,
+    "lpu.id_mo": 100,
+    "prev_ln_issuer": 500,
+    "parent_code": 12,
+    "reason3": 3,
 }
-_PERIOD_MAX_LEN = {"doctor": 90, "chairman": 90, "doctor_role": 300, "chairman_role": 300}
+_PERIOD_MAX_LEN = {
+    "doctor": 90,
+    "chairman": 90,
+    "doctor_role": 300,
+    "chairman_role": 300,
+    "id_doctor": 100,
+}
 _CARE_MAX_LEN = {"surname": 60, "name": 60, "patronymic": 60, "diagnosis": 10}
 
 

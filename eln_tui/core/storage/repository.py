@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -37,6 +37,7 @@ from eln_tui.core.domain.model import (
     Source,
     Termination,
     TreatPeriod,
+    field_title,
 )
 from eln_tui.core.domain.validators import validate_ogrn, validate_snils
 from eln_tui.core.errors import (
@@ -260,6 +261,39 @@ def _eln_columns(eln: Eln) -> dict[str, Any]:
     cols |= _sig_cols("breach", b.signature if b else None)
     cols |= _sig_cols("result", r.signature if r else None)
     return cols
+
+
+# Columns whose ELN attribute path differs from the column name (for the error's field title).
+_COLUMN_PATHS = {
+    "snils": "patient.snils",
+    "surname": "patient.surname",
+    "surname_key": "patient.surname",
+    "name": "patient.name",
+    "patronymic": "patient.patronymic",
+    "employer_name": "employer.name",
+    "lpu_name": "lpu.name",
+    "lpu_address": "lpu.address",
+    "lpu_ogrn": "lpu.ogrn",
+    "id_mo": "lpu.id_mo",
+    "breach_code": "hospital_breach.code",
+    "mse_result": "ln_result.mse_result",
+    "next_ln_code": "ln_result.next_ln_code",
+    "term_reason_code": "termination.reason_code",
+}
+
+
+def _ensure_fits(model: Any, row: Mapping[str, Any], prefix: str = "") -> None:
+    """Every text fits its column. ФЛК limits what a user types; this also covers data received
+    from the Fund (no ФЛК) and fields without a ФЛК limit — PostgreSQL would refuse the row
+    with a DataError, SQLite would keep a value the format does not allow."""
+    for name, value in row.items():
+        limit = getattr(model._meta.fields.get(name), "max_length", None)
+        if isinstance(value, str) and limit is not None and len(value) > limit:
+            path = f"{prefix}{name}" if prefix else _COLUMN_PATHS.get(name, name)
+            raise ValidationError(
+                f"Поле «{field_title(path)}» длиннее {limit} символов; ЭЛН не сохранён.",
+                field=path,
+            )
 
 
 def _period_columns(eln_id: int, idx: int, p: TreatPeriod) -> dict[str, Any]:
@@ -520,6 +554,13 @@ class ElnStore:
         """Insert or update the ELN and its children; call inside a transaction."""
         now = to_db_time(self._now())
         cols = _eln_columns(eln)
+        _ensure_fits(m.Eln, cols)
+        periods = [_period_columns(0, i, p) for i, p in enumerate(eln.treat_periods)]
+        cares = [_care_columns(0, i, c) for i, c in enumerate(eln.serv_data)]
+        for i, row in enumerate(periods):
+            _ensure_fits(m.TreatPeriod, row, f"treat_periods[{i}].")
+        for i, row in enumerate(cares):
+            _ensure_fits(m.CareRecord, row, f"serv_data[{i}].")
         cols |= {"updated_at": now, "updated_by": actor.user_id}
         before: Eln | None = None
         if eln.id is None:
