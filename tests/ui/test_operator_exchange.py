@@ -431,7 +431,10 @@ def test_send_bad_date_and_other_day(demo: DemoWorkspace, tmp_path: Path) -> Non
         await keys(pilot, "f3")
         field.value = format_date(demo.store.today() - timedelta(days=1))
         await keys(pilot, "enter")
-        assert "передавать нечего" in screen_text(pilot.app)
+        text = " ".join(screen_text(pilot.app).split())
+        assert "передавать нечего" in text
+        # …and the screen says when the waiting period is due
+        assert f"ближайшая дата окончания периода — {format_date(demo.store.today())}" in text
         await keys(pilot, "f2")  # nothing to send: no PIN asked
         assert pilot.app.screen is screen
 

@@ -68,6 +68,8 @@ class Preview:
     day: date
     ready: tuple[Planned, ...]
     blocked: tuple[Blocked, ...]
+    #: End dates of the next periods of ELNs that go in a later registry (none: nothing waits).
+    later: tuple[date, ...] = ()
 
     @property
     def messages(self) -> int:
@@ -678,6 +680,7 @@ def preview(store: ElnStore, day: date) -> Preview:
     unresolved = unresolved_eln_ids(store)
     ready: list[tuple[date, Planned]] = []
     blocked: list[Blocked] = []
+    later: list[date] = []
     ids = [
         r.id
         for r in m.Eln.select(m.Eln.id)
@@ -699,7 +702,8 @@ def preview(store: ElnStore, day: date) -> Preview:
         first = _period_index(paths[0])
         due = eln.treat_periods[first].dt2 if first is not None else None
         if due is not None and due > day:
-            continue  # the period ends later: not in this registry
+            later.append(due)  # the period ends later: not in this registry
+            continue
         reasons: list[str] = []
         if eln_id in unresolved:
             reasons.append(
@@ -721,4 +725,4 @@ def preview(store: ElnStore, day: date) -> Preview:
             assert eln.ln_code is not None
             ready.append((due or day, Planned(eln_id, eln.ln_code, tuple(paths))))
     ready.sort(key=lambda x: (x[0], x[1].eln_id))
-    return Preview(day, tuple(p for _, p in ready), tuple(blocked))
+    return Preview(day, tuple(p for _, p in ready), tuple(blocked), tuple(sorted(later)))

@@ -349,6 +349,12 @@ class RegistrySendScreen(DeskScreen):
                 f"Реестр за {day}: к передаче {len(preview.ready)} ЭЛН "
                 f"(сообщений: {preview.messages}); не могут быть переданы: {len(preview.blocked)}."
             )
+        if preview.later:
+            # a period goes in the registry of its end date (seed 000): say when the next is due
+            summary += (
+                f" Позже: {len(preview.later)} ЭЛН, ближайшая дата окончания периода — "
+                f"{format_date(preview.later[0])} (F3 — другая дата)."
+            )
         self.query_one("#summary", Static).update(summary)
 
     # --- sending ------------------------------------------------------------------------------
