@@ -216,6 +216,7 @@ def unload_module(path: str | os.PathLike[str]) -> None:
         with _LOGINS_LOCK:
             for login_key in [k for k in _LOGINS if k[0] == key]:
                 _LOGINS.pop(login_key, None)
+            _GENERATIONS[key] = _GENERATIONS.get(key, 0) + 1
         try:
             pkcs11.unload(key)
         except p11e.PKCS11Error:
@@ -238,6 +239,13 @@ class _Login:
     #: Keyed digest of the PIN that logged in: a later caller sharing the login must type the
     #: same PIN (the token cannot check it again while logged in). Memory only, per process.
     pin_digest: bytes | None = None
+    #: The module's load generation (see :func:`unload_module`): a session of an unloaded module
+    #: must not be closed through it (its library is finalized; the call may crash the process).
+    generation: int = 0
+
+
+#: Per module path, how many times it was unloaded.
+_GENERATIONS: dict[str, int] = {}
 
 
 _LOGINS: dict[tuple[str, int, str], _Login] = {}
@@ -451,6 +459,8 @@ def _release_login(key: tuple[str, int, str], login: _Login) -> None:
             return
         if _LOGINS.get(key) is login:
             del _LOGINS[key]
+        if login.generation != _GENERATIONS.get(key[0], 0):
+            return  # the module was unloaded: its sessions died with it
         try:
             login.session.close()  # C_Logout (if logged in) + C_CloseSession
         except p11e.PKCS11Error:
@@ -714,6 +724,7 @@ class Pkcs11Provider(Provider):
                     users=1,
                     shared=logged_in,
                     pin_digest=_pin_digest(given) if given is not None else None,
+                    generation=_GENERATIONS.get(key[0], 0),
                 )
                 if logged_in:
                     _LOGINS[key] = login
