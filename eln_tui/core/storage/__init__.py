@@ -10,7 +10,14 @@ Typical start-up::
 from eln_tui.core.storage.db import connect, database_proxy, default_url, open_database
 from eln_tui.core.storage.journal import JournalRow, Page, journal_page
 from eln_tui.core.storage.migrations import SCHEMA_VERSION, schema_version, upgrade
-from eln_tui.core.storage.numbers import NO_FREE_NUMBERS, NumberPool, PoolNumber, take_number
+from eln_tui.core.storage.numbers import (
+    NO_FREE_NUMBERS,
+    STALE_AFTER,
+    NumberPool,
+    PoolNumber,
+    StaleReservation,
+    take_number,
+)
 from eln_tui.core.storage.repository import (
     AuditRecord,
     ElnStore,
@@ -23,6 +30,7 @@ from eln_tui.core.storage.repository import (
 __all__ = [
     "NO_FREE_NUMBERS",
     "SCHEMA_VERSION",
+    "STALE_AFTER",
     "AuditRecord",
     "ElnStore",
     "FragmentData",
@@ -32,6 +40,7 @@ __all__ = [
     "Page",
     "PoolNumber",
     "SettingsData",
+    "StaleReservation",
     "UserInfo",
     "connect",
     "database_proxy",

@@ -14,7 +14,8 @@ from __future__ import annotations
 import zlib
 from collections.abc import Callable
 
-from peewee import Database
+from peewee import CharField, Database
+from playhouse.migrate import SchemaMigrator, migrate
 
 from eln_tui.core.errors import MigrationError
 from eln_tui.core.storage import models as m
@@ -72,8 +73,21 @@ def _v1_initial(db: Database) -> None:
     _append_only_triggers(db)
 
 
+def _v2_reserved_server(db: Database) -> None:
+    # v1 creates tables from the current models, so a database made by this version already
+    # has the column; only one upgraded from v1 needs it added.
+    table = m.ElnNumber._meta.table_name
+    if "reserved_server" not in {c.name for c in db.get_columns(table)}:
+        migrate(
+            SchemaMigrator.from_database(db).add_column(
+                table, "reserved_server", CharField(max_length=100, null=True)
+            )
+        )
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Database], None]]] = [
     (1, "initial schema", _v1_initial),
+    (2, "elnnumber.reserved_server: numbers handed to another server", _v2_reserved_server),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -325,6 +325,9 @@ class ElnNumber(BaseModel):
     received_at = DateTimeField()
     reserved_at = DateTimeField(null=True)
     reserved_by = IntegerField(null=True)
+    # On the central server: the server («Имя текущего сервера», "" if unnamed) that took the
+    # number for its own database (mode ANY_CENTRAL); its ELN lives there, never here (v2).
+    reserved_server = CharField(max_length=100, null=True)
     used_at = DateTimeField(null=True)
     returned_at = DateTimeField(null=True)
     eln = ForeignKeyField(Eln, null=True, on_delete="SET NULL", backref="+")

@@ -19,16 +19,23 @@ Modes («Способ получения номера для ЭЛН»), our read
 States: free → reserved (taken) → used (ELN saved); reserved → free only when the ELN document is
 closed without ever being saved (:meth:`NumberPool.release`); free → returned (given back to FSS).
 A used number never returns.
+
+A reservation whose document was never saved nor closed (the program or the SSH session died
+in between) stays «Занят» for ever: :meth:`NumberPool.stale` lists such reservations older than
+a threshold and :meth:`NumberPool.release_stale` frees them, under the same row lock / write
+lock as a save, so a number being saved at that moment is never freed. A number this pool
+handed to another server (mode ANY_CENTRAL, ``reserved_server``) is never stale here: its ELN
+lives in that server's database.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
-from typing import cast
+from datetime import datetime, timedelta
+from typing import Any, cast
 
-from peewee import Database, Expression, fn
+from peewee import JOIN, Database, Expression, fn
 
 from eln_tui.core.domain.codes import NumberMode, NumberState
 from eln_tui.core.domain.validators import is_ln_code
@@ -52,6 +59,9 @@ from eln_tui.core.storage.db import (
 
 NO_FREE_NUMBERS = "Отсутствуют свободные номера для ЭЛН! обратитесь к системному администратору!"
 
+#: A reservation older than this with no saved ELN is offered for release («зависший» number).
+STALE_AFTER = timedelta(minutes=120)
+
 
 @dataclass(frozen=True)
 class PoolNumber:
@@ -63,6 +73,18 @@ class PoolNumber:
     received_at: datetime | None
     reserved_at: datetime | None
     used_at: datetime | None
+    reserved_by: int | None = None
+
+
+@dataclass(frozen=True)
+class StaleReservation:
+    """A number «Занят» with no saved ELN behind it, reserved before the threshold."""
+
+    number: str
+    reserved_at: datetime | None
+    reserved_by: int | None
+    reserved_by_login: str | None
+    reserved_by_name: str | None
 
 
 class NumberPool:
@@ -161,8 +183,14 @@ class NumberPool:
                     "Не указан центральный сервер для способа «Любой свободный с центрального "
                     "сервера»: заполните настройку «Способ получения номера для ЭЛН»."
                 )
-            number = self.central._take(server_tag, exclusive=False, reserved_by=reserved_by)
-            if self.central.db is not self.db:
+            remote = self.central.db is not self.db
+            number = self.central._take(
+                server_tag,
+                exclusive=False,
+                reserved_by=reserved_by,
+                reserved_server=(server_tag or "") if remote else None,
+            )
+            if remote:
                 self._record_from_central(number, server_tag, reserved_by)
             return number
         return self._take(
@@ -184,7 +212,14 @@ class NumberPool:
             )
         return free & m.ElnNumber.server_tag.is_null()
 
-    def _take(self, server_tag: str | None, *, exclusive: bool, reserved_by: int | None) -> str:
+    def _take(
+        self,
+        server_tag: str | None,
+        *,
+        exclusive: bool,
+        reserved_by: int | None,
+        reserved_server: str | None = None,
+    ) -> str:
         condition = self._condition(server_tag, exclusive)
         with self.db.atomic():  # BEGIN IMMEDIATE on SQLite
             query = (
@@ -203,6 +238,7 @@ class NumberPool:
                     state=NumberState.RESERVED.value,
                     reserved_at=to_db_time(utcnow()),
                     reserved_by=reserved_by,
+                    reserved_server=reserved_server,
                 )
                 .where((m.ElnNumber.id == row.id) & (m.ElnNumber.state == NumberState.FREE.value))
                 .bind(self.db)
@@ -257,8 +293,131 @@ class NumberPool:
             NumberState.FREE,
             reserved_at=None,
             reserved_by=None,
+            reserved_server=None,
             eln_id_must_be_null=True,
         )
+
+    # --- stale reservations -----------------------------------------------------------------
+
+    def stale(
+        self,
+        older_than: timedelta = STALE_AFTER,
+        *,
+        now: datetime | None = None,
+        after: str | None = None,
+        limit: int = 100,
+    ) -> list[StaleReservation]:
+        """Reservations older than ``older_than`` that no saved ELN holds; by number, keyset-paged.
+
+        Reserved here and not handed to another server; no ELN row carries the number (the pool
+        row is marked used in the same transaction that saves the ELN, the ``ln_code`` check
+        covers an ELN saved without the pool knowing).
+        """
+        cutoff = to_db_time((now or utcnow()) - older_than)
+        query = (
+            m.ElnNumber.select(
+                m.ElnNumber.number,
+                m.ElnNumber.reserved_at,
+                m.ElnNumber.reserved_by,
+                m.User.login,
+                m.User.full_name,
+            )
+            .join(m.Eln, JOIN.LEFT_OUTER, on=(m.Eln.ln_code == m.ElnNumber.number))
+            .switch(m.ElnNumber)
+            .join(m.User, JOIN.LEFT_OUTER, on=(m.User.id == m.ElnNumber.reserved_by))
+            .where(
+                (m.ElnNumber.state == NumberState.RESERVED.value)
+                & m.ElnNumber.eln.is_null()
+                & m.ElnNumber.reserved_server.is_null()
+                & (m.ElnNumber.reserved_at.is_null() | (m.ElnNumber.reserved_at < cutoff))
+                & m.Eln.id.is_null()
+            )
+        )
+        if after is not None:
+            query = query.where(m.ElnNumber.number > after)
+        rows = query.order_by(m.ElnNumber.number).limit(limit).dicts().bind(self.db)
+        return [
+            StaleReservation(
+                number=r["number"],
+                reserved_at=from_db_time(r["reserved_at"]),
+                reserved_by=r["reserved_by"],
+                reserved_by_login=r["login"],
+                reserved_by_name=r["full_name"],
+            )
+            for r in cast(Iterable[dict[str, Any]], rows)
+        ]
+
+    def release_stale(
+        self,
+        numbers: Iterable[str],
+        older_than: timedelta = STALE_AFTER,
+        *,
+        now: datetime | None = None,
+    ) -> list[PoolNumber]:
+        """Free stale reservations «Занят» → «Свободен», all or none; returns them as they were.
+
+        Each row is locked first (``FOR UPDATE`` on PostgreSQL; SQLite holds the write lock
+        from ``BEGIN IMMEDIATE``) and the update is conditional on «Занят» with no ELN, so a
+        save marking the number used at the same moment either wins (the release is refused)
+        or waits and then fails on its own conditional update (the save is refused).
+        """
+        cutoff = from_db_time(to_db_time((now or utcnow()) - older_than))
+        assert cutoff is not None
+        minutes = int(older_than.total_seconds() // 60)
+        released: list[PoolNumber] = []
+        with self.db.atomic():
+            for number in dict.fromkeys(numbers):
+                query = m.ElnNumber.select().where(m.ElnNumber.number == number)
+                if is_postgres(self.db):
+                    query = query.for_update()
+                row = query.bind(self.db).first()
+                if row is None:
+                    raise NotFound(f"Номер ЭЛН {number} отсутствует в журнале «Номера ЭЛН».")
+                before = _pool_number(row)
+                saved = m.Eln.select(m.Eln.id).where(m.Eln.ln_code == number).bind(self.db).exists()
+                if before.state is NumberState.USED or before.eln_id is not None or saved:
+                    raise NumberStateError(
+                        f"Номер ЭЛН {number} использован в сохранённом ЭЛН и не может быть "
+                        "освобождён."
+                    )
+                if before.state is not NumberState.RESERVED:
+                    raise NumberStateError(
+                        f"Номер ЭЛН {number} не занят (состояние «{before.state.label}»): "
+                        "освобождать нечего."
+                    )
+                if row.reserved_server is not None:
+                    server = f"«{row.reserved_server}»" if row.reserved_server else "без имени"
+                    raise NumberStateError(
+                        f"Номер ЭЛН {number} выдан другому серверу ({server}): его ЭЛН хранится "
+                        "там, освободить номер здесь нельзя."
+                    )
+                if before.reserved_at is not None and before.reserved_at >= cutoff:
+                    raise NumberStateError(
+                        f"Номер ЭЛН {number} занят недавно: зависшим считается номер, занятый "
+                        f"более {minutes} мин. назад и не сохранённый в ЭЛН."
+                    )
+                updated = (
+                    m.ElnNumber.update(
+                        state=NumberState.FREE.value,
+                        reserved_at=None,
+                        reserved_by=None,
+                        reserved_server=None,
+                    )
+                    .where(
+                        (m.ElnNumber.id == row.id)
+                        & (m.ElnNumber.state == NumberState.RESERVED.value)
+                        & m.ElnNumber.eln.is_null()
+                    )
+                    .bind(self.db)
+                    .execute()
+                )
+                if updated != 1:  # cannot happen under the lock; never free a doubtful number
+                    raise NumberStateError(
+                        f"Номер ЭЛН {number} изменён другим пользователем во время "
+                        "освобождения: обновите список и повторите."
+                    )
+                released.append(before)
+        return released
 
     def mark_returned(self, numbers: Iterable[str]) -> int:
         """Numbers given back to FSS (PrParseFileNumberslpu); only free numbers can go back."""
@@ -333,4 +492,5 @@ def _pool_number(row: m.ElnNumber) -> PoolNumber:
         received_at=from_db_time(row.received_at),
         reserved_at=from_db_time(row.reserved_at),
         used_at=from_db_time(row.used_at),
+        reserved_by=row.reserved_by,
     )

@@ -14,7 +14,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from peewee import Database
@@ -56,7 +56,7 @@ from eln_tui.core.storage.db import (
     utcnow,
 )
 from eln_tui.core.storage.journal import Page, journal_page
-from eln_tui.core.storage.numbers import NumberPool
+from eln_tui.core.storage.numbers import STALE_AFTER, NumberPool, StaleReservation
 
 SYSTEM = Signer(None, "Система", frozenset(), "system")
 
@@ -671,6 +671,37 @@ class ElnStore:
         with self.db.atomic():
             self.pool().release(eln.ln_code)
             self._audit(actor, "number_released", "eln_number", eln.ln_code, ln_code=eln.ln_code)
+
+    def stale_numbers(
+        self, older_than: timedelta = STALE_AFTER, *, after: str | None = None, limit: int = 100
+    ) -> list[StaleReservation]:
+        """Numbers «Занят» for longer than ``older_than`` with no saved ELN (see NumberPool)."""
+        return NumberPool(self.db).stale(older_than, now=self._now(), after=after, limit=limit)
+
+    def release_stale_numbers(
+        self, numbers: Iterable[str], actor: Signer, older_than: timedelta = STALE_AFTER
+    ) -> list[str]:
+        """Free stale reservations in one transaction, an audit line each; all or none.
+
+        Refused (:class:`NumberStateError`, naming the number) for a number used by a saved
+        ELN, not reserved, handed to another server or reserved less than ``older_than`` ago.
+        """
+        with self.db.atomic():
+            released = NumberPool(self.db).release_stale(numbers, older_than, now=self._now())
+            for n in released:
+                self._audit(
+                    actor,
+                    "number_released_stale",
+                    "eln_number",
+                    n.number,
+                    ln_code=n.number,
+                    details={
+                        "reserved_at": n.reserved_at.isoformat() if n.reserved_at else None,
+                        "reserved_by": n.reserved_by,
+                        "older_than_minutes": int(older_than.total_seconds() // 60),
+                    },
+                )
+        return [n.number for n in released]
 
     def sign(
         self,
