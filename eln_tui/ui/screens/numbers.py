@@ -5,6 +5,10 @@ filtered by state; the counts on top come from one grouped query. The three exch
 «Получить номера ЛН» (getNewLNNumRange), «Загрузить выданные ранее» (getExistingLNNumRange) and
 «Вернуть неиспользованные» (PrParseFileNumberslpu) — ask the МО key PIN and run in a worker
 (:func:`eln_tui.ui.dialogs.mo_pin.run_exchange`), with an indicator while the Fund answers.
+
+«Освободить зависшие» (F7) lists the numbers «Занят» for longer than ``STALE_AFTER`` with no
+saved ELN (the doctor's program died between taking and saving) and, once confirmed, frees them
+in one transaction (``ElnStore.release_stale_numbers``; a number saved meanwhile is refused).
 """
 
 from __future__ import annotations
@@ -25,13 +29,14 @@ from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Pro
 from eln_tui.core.domain.codes import NumberMode, NumberState
 from eln_tui.core.fss import MAX_NUMBERS_PER_REQUEST
 from eln_tui.core.storage import models as m
-from eln_tui.core.storage.numbers import PoolNumber
+from eln_tui.core.storage.numbers import STALE_AFTER, PoolNumber, StaleReservation
 from eln_tui.ui.dialogs.base import Dialog
 from eln_tui.ui.dialogs.confirm import ConfirmationModal
 from eln_tui.ui.dialogs.mo_pin import run_exchange
 from eln_tui.ui.screens.base import DeskScreen
 
 PAGE = 100
+STALE_PAGE = 200  # stale reservations shown (and released) at once
 DEFAULT_COUNT = 5  # what SAMSON offers (domain.md §3)
 
 #: The filter cycle of F6: None = every number.
@@ -158,6 +163,72 @@ class CountDialog(Dialog[NumberRequest | None]):
         self.dismiss(None)
 
 
+def stale_minutes() -> int:
+    return int(STALE_AFTER.total_seconds() // 60)
+
+
+def reserved_text(stale: StaleReservation) -> tuple[str, str]:
+    """(when, who) of a stale reservation, in local time."""
+    when = stale.reserved_at.astimezone().strftime("%d.%m.%Y %H:%M") if stale.reserved_at else "—"
+    if stale.reserved_by_name:
+        who = stale.reserved_by_name
+    elif stale.reserved_by is not None:
+        who = f"пользователь {stale.reserved_by}"
+    else:
+        who = "—"
+    return when, who
+
+
+class StaleDialog(Dialog[bool]):
+    """«Освободить зависшие»: the stale reservations and a confirmation."""
+
+    DEFAULT_CSS = """
+    StaleDialog #stale {
+        height: auto;
+        max-height: 10;
+        margin-bottom: 1;
+    }
+    """
+
+    def __init__(self, stale: list[StaleReservation], more: bool) -> None:
+        super().__init__()
+        self.stale = stale
+        self.more = more
+
+    def compose(self) -> ComposeResult:
+        more = f" Показаны первые {len(self.stale)}." if self.more else ""
+        with Vertical(id="dialog"):
+            yield Static("Освободить зависшие номера", classes="dialog-title")
+            yield Static(
+                f"Номера заняты более {stale_minutes()} мин. назад, а ЭЛН с ними не сохранён "
+                "(программа врача была прервана). Освобождённые номера снова станут "
+                f"свободными. Зависших номеров: {len(self.stale)}.{more}",
+                classes="dialog-text",
+            )
+            yield DataTable(id="stale", cursor_type="row", zebra_stripes=False)
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Освободить", id="yes", variant="error")
+                yield Button("Отмена", id="no")
+
+    def on_mount(self) -> None:
+        table = self.query_one("#stale", DataTable)
+        table.add_column("Номер ЛН", width=12, key="number")
+        table.add_column("Занят", width=16, key="at")
+        table.add_column("Кем", width=36, key="who")
+        for stale in self.stale:
+            when, who = reserved_text(stale)
+            table.add_row(stale.number, when, who, key=stale.number)
+        self.query_one("#no", Button).focus()
+
+    @on(Button.Pressed, "#yes")
+    def _yes(self) -> None:
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#no")
+    def _no(self) -> None:
+        self.dismiss(False)
+
+
 def holder_text(surname: str | None, name: str | None, patronymic: str | None) -> str:
     initials = "".join(f"{p[0]}." for p in (name, patronymic) if p)
     fio = f"{surname or ''} {initials}".strip()
@@ -194,6 +265,13 @@ class NumbersScreen(DeskScreen):
             "Фильтр",
             tooltip="Показать все / свободные / занятые / использованные / возвращённые",
             id="numbers.filter",
+        ),
+        Binding(
+            "f7",
+            "release_stale",
+            "Зависшие",
+            tooltip="Освободить зависшие номера: заняты давно, ЭЛН не сохранён",
+            id="numbers.release_stale",
         ),
     ]
 
@@ -496,3 +574,45 @@ class NumbersScreen(DeskScreen):
         self._busy(None)
         self._status(f"Возвращено в ЕИИС «Соцстрах» номеров: {len(numbers)}.")
         self.reload()
+
+    # --- stale reservations -----------------------------------------------------------------
+
+    def action_release_stale(self) -> None:
+        if self._refuse_when_busy():
+            return
+        self._status("")
+        self.find_stale()
+
+    @work(thread=True, exit_on_error=False, group="stale", description="Зависшие номера ЭЛН")
+    def find_stale(self) -> None:
+        with self.desk.db():
+            stale = self.desk.store.stale_numbers(limit=STALE_PAGE + 1)
+        self.app.call_from_thread(self._confirm_stale, stale)
+
+    def _confirm_stale(self, stale: list[StaleReservation]) -> None:
+        if not stale:
+            self._status(
+                f"Зависших номеров нет: каждый занятый номер либо сохранён в ЭЛН, либо занят "
+                f"менее {stale_minutes()} мин. назад."
+            )
+            return
+        shown = stale[:STALE_PAGE]
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.release_stale([s.number for s in shown])
+
+        self.app.push_screen(StaleDialog(shown, len(stale) > STALE_PAGE), confirmed)
+
+    @work(thread=True, exit_on_error=False, group="stale", description="Освобождение номеров ЭЛН")
+    def release_stale(self, numbers: list[str]) -> None:
+        try:
+            with self.desk.db():
+                released = self.desk.store.release_stale_numbers(numbers, self.desk.user.signer)
+        finally:  # refused or not, the list shows the pool as it is now
+            self.app.call_from_thread(self.reload)
+        self.app.call_from_thread(
+            self._status,
+            f"Освобождено зависших номеров: {len(released)} ({', '.join(released[:5])}"
+            f"{', …' if len(released) > 5 else ''}). Они снова свободны.",
+        )
