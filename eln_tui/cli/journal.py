@@ -30,7 +30,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +47,7 @@ from eln_tui.core.exchange.service import (
     MessageProgress,
 )
 from eln_tui.core.exchange.service import preview as registry_preview
-from eln_tui.core.storage import ElnStore, open_database, upgrade
+from eln_tui.core.storage import STALE_AFTER, ElnStore, open_database, upgrade
 from eln_tui.core.storage.repository import OrganisationData, SettingsData, UserInfo
 from providers.cli import add_provider_arguments, cli_settings, pin_from_args
 from providers.config import WorkstationConfig, load_config
@@ -157,6 +157,12 @@ def _exchange(
         yield svc
 
 
+def _minutes(value: str) -> int:
+    if not value.strip().isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"«{value}»: укажите целое число минут, не меньше 1")
+    return int(value)
+
+
 def _parse_date(value: str) -> date:
     try:
         return date.fromisoformat(value)
@@ -203,6 +209,19 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     _common(p, provider=True)
     p.add_argument("numbers", nargs="*", metavar="НОМЕР", help="по умолчанию — все свободные")
     p.set_defaults(func=cmd_numbers_return)
+    p = nsub.add_parser(
+        "release-stale", help="освободить зависшие номера (заняты давно, ЭЛН не сохранён)"
+    )
+    _common(p)
+    p.add_argument(
+        "--older-than",
+        type=_minutes,
+        default=int(STALE_AFTER.total_seconds() // 60),
+        metavar="МИНУТ",
+        help="занят более стольких минут назад (по умолчанию %(default)s)",
+    )
+    p.add_argument("--dry-run", action="store_true", help="только показать зависшие номера")
+    p.set_defaults(func=cmd_numbers_release_stale)
 
     ln = subparsers.add_parser("ln", help="листки нетрудоспособности")
     lsub = ln.add_subparsers(dest="ln_command", metavar="ДЕЙСТВИЕ")
@@ -317,6 +336,37 @@ def cmd_numbers_list(args: argparse.Namespace) -> int:
             {"numbers": data, "counts": {k.value: v for k, v in counts.items()}},
             f"{text}\n{summary}".strip(),
         )
+    return EXIT_OK
+
+
+def cmd_numbers_release_stale(args: argparse.Namespace) -> int:
+    """Release stale reservations a page at a time (one transaction and audit line each)."""
+    older_than = timedelta(minutes=args.older_than)
+    done: list[dict[str, Any]] = []
+    with _store(args) as store:
+        user = None if args.dry_run else _user(store, args)
+        after: str | None = None
+        while page := store.stale_numbers(older_than, after=after, limit=500):
+            after = page[-1].number
+            if user is not None:
+                store.release_stale_numbers([s.number for s in page], user.signer, older_than)
+            done += [
+                {
+                    "number": s.number,
+                    "reserved_at": s.reserved_at.isoformat() if s.reserved_at else None,
+                    "reserved_by": s.reserved_by_login,
+                }
+                for s in page
+            ]
+    lines = [f"{d['number']}  {d['reserved_at'] or '—'}  {d['reserved_by'] or '—'}" for d in done]
+    head = "Зависшие номера" if args.dry_run else "Освобождено зависших номеров"
+    text = (
+        f"{head}: {len(done)}" + "".join(f"\n  {line}" for line in lines)
+        if done
+        else f"Зависших номеров нет (занятых более {args.older_than} мин. назад без ЭЛН)."
+    )
+    key = "stale" if args.dry_run else "released"
+    _emit(args, {key: done, "older_than_minutes": args.older_than}, text)
     return EXIT_OK
 
 
