@@ -267,3 +267,68 @@ def test_v1_database_gets_reserved_server(backend: Backend) -> None:
     pool.take(None, NumberMode.ANY_CURRENT)
     backdate(db, pool_numbers(0, 1)[0], 3 * HOUR)
     assert [s.number for s in pool.stale(now=datetime.now().astimezone())] == pool_numbers(0, 1)
+
+
+def test_central_orphan_is_released_by_the_server_it_was_handed_to(
+    backend: Backend, people: People, tmp_path: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ANY_CENTRAL takes in two transactions: when the second (the local record) fails, only
+    the server the number was handed to can tell, and frees it on the central server."""
+    central_db = connect(f"sqlite:///{tmp_path}/central.sqlite3")
+    try:
+        upgrade(central_db)
+        central = NumberPool(central_db)
+        central.add(pool_numbers(100, 5))
+        later = utcnow() + 3 * HOUR
+        store = ElnStore(backend.db, central=central_db, clock=lambda: later)
+        nurse = people.nurse.signer
+
+        def take() -> Eln:
+            return store.take_number(
+                draft(people), nurse, mode=NumberMode.ANY_CENTRAL, server_tag="srv-a"
+            )
+
+        recorded = take().ln_code  # recorded here, never saved
+        saved = store.save(take(), nurse, context=CTX).ln_code
+        with monkeypatch.context() as patch:
+
+            def lost(*_: object) -> None:
+                raise ConnectionError("связь с базой данных прервана")
+
+            patch.setattr(NumberPool, "_record_from_central", lost)
+            with pytest.raises(ConnectionError):
+                take()
+        orphan = pool_numbers(102, 1)[0]
+        assert central.get(orphan).state is NumberState.RESERVED
+        other = central._take(None, exclusive=False, reserved_by=1, reserved_server="srv-b")
+
+        stale = store.stale_numbers(server_tag="srv-a")
+        assert [(s.number, s.central) for s in stale] == [(recorded, False), (orphan, True)]
+        assert stale[1].reserved_by_login == "kuznetsova"  # resolved in this database
+        assert [s.number for s in store.stale_numbers()] == [recorded]  # no name: local only
+        assert [s.number for s in store.stale_numbers(server_tag="srv-a", limit=1)] == [recorded]
+        assert [s.number for s in store.stale_numbers(server_tag="srv-a", after=recorded)] == [
+            orphan
+        ]
+
+        with pytest.raises(NumberStateError) as err:  # srv-b's number: refused, nothing freed
+            store.release_stale_numbers([orphan, other], people.operator.signer, server_tag="srv-a")
+        assert err.value.message == (
+            f"Номер ЭЛН {other} выдан другому серверу («srv-b»): его ЭЛН хранится там, "
+            "освободить номер здесь нельзя."
+        )
+        assert central.get(orphan).state is NumberState.RESERVED
+
+        released = store.release_stale_numbers(
+            [recorded, orphan], people.operator.signer, server_tag="srv-a"
+        )
+        assert released == [recorded, orphan]
+        assert central.get(orphan).state is NumberState.FREE  # handed out again by the centre
+        assert store.pool().get(recorded).state is NumberState.FREE  # now this server's own
+        assert central.get(recorded).state is NumberState.RESERVED
+        assert saved and store.pool().get(saved).state is NumberState.USED
+        trail = store.audit_trail(ln_code=orphan, action="number_released_stale")
+        assert trail[0].details["central_server"] is True
+        assert store.stale_numbers(server_tag="srv-a") == []
+    finally:
+        central_db.close()

@@ -4,7 +4,7 @@ the release itself and the empty case."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +16,10 @@ from eln_tui.core.domain.flk import CheckContext
 from eln_tui.core.domain.model import Eln, Employer, Gender, Lpu, Patient, TreatPeriod
 from eln_tui.core.storage import models as m
 from eln_tui.core.storage.db import to_db_time, utcnow
+from eln_tui.core.storage.numbers import StaleReservation
 from eln_tui.ui.demo import DemoWorkspace
 from eln_tui.ui.dialogs.message import MessageDialog
-from eln_tui.ui.screens.numbers import NumbersScreen, StaleDialog
+from eln_tui.ui.screens.numbers import NumbersScreen, StaleDialog, reserved_text
 from tests.ui.test_operator_exchange import (
     SMALL,
     app_for,
@@ -141,3 +142,13 @@ def test_release_stale_numbers(demo: DemoWorkspace, tmp_path: Path) -> None:
         assert [(r.ln_code, r.login) for r in trail] == [(second.ln_code, demo.user.login)]
 
     run(app_for(demo, tmp_path), SMALL, scenario)
+
+
+def test_reserved_text() -> None:
+    at = datetime(2026, 3, 1, 9, 5, tzinfo=UTC)
+    local = at.astimezone().strftime("%d.%m.%Y %H:%M")
+    stale = StaleReservation("900000000001", at, 7, "ivanov", "Иванов Иван Иванович")
+    assert reserved_text(stale) == (local, "Иванов Иван Иванович")
+    unknown = StaleReservation("900000000002", None, 7, None, None, central=True)
+    assert reserved_text(unknown) == ("—", "пользователь 7, центральный сервер")
+    assert reserved_text(StaleReservation("900000000003", None, None, None, None)) == ("—", "—")

@@ -85,6 +85,7 @@ class StaleReservation:
     reserved_by: int | None
     reserved_by_login: str | None
     reserved_by_name: str | None
+    central: bool = False  # on the central server, handed to this one (see ElnStore)
 
 
 class NumberPool:
@@ -306,14 +307,24 @@ class NumberPool:
         now: datetime | None = None,
         after: str | None = None,
         limit: int = 100,
+        handed_to: str | None = None,
     ) -> list[StaleReservation]:
         """Reservations older than ``older_than`` that no saved ELN holds; by number, keyset-paged.
 
         Reserved here and not handed to another server; no ELN row carries the number (the pool
         row is marked used in the same transaction that saves the ELN, the ``ln_code`` check
-        covers an ELN saved without the pool knowing).
+        covers an ELN saved without the pool knowing). With ``handed_to``: the reservations
+        this (central) pool handed to that server instead — whether that server ever recorded
+        them only its own database knows (``reserved_by`` is its user; no names here).
         """
         cutoff = to_db_time((now or utcnow()) - older_than)
+        server = (
+            m.ElnNumber.reserved_server.is_null()
+            if handed_to is None
+            else m.ElnNumber.reserved_server == handed_to
+        )
+        # a handed number's reserved_by is a user of the other server: never join it here
+        user_on = (m.User.id == m.ElnNumber.reserved_by) if handed_to is None else (m.User.id < 0)
         query = (
             m.ElnNumber.select(
                 m.ElnNumber.number,
@@ -324,11 +335,11 @@ class NumberPool:
             )
             .join(m.Eln, JOIN.LEFT_OUTER, on=(m.Eln.ln_code == m.ElnNumber.number))
             .switch(m.ElnNumber)
-            .join(m.User, JOIN.LEFT_OUTER, on=(m.User.id == m.ElnNumber.reserved_by))
+            .join(m.User, JOIN.LEFT_OUTER, on=user_on)
             .where(
                 (m.ElnNumber.state == NumberState.RESERVED.value)
                 & m.ElnNumber.eln.is_null()
-                & m.ElnNumber.reserved_server.is_null()
+                & server
                 & (m.ElnNumber.reserved_at.is_null() | (m.ElnNumber.reserved_at < cutoff))
                 & m.Eln.id.is_null()
             )
@@ -353,8 +364,12 @@ class NumberPool:
         older_than: timedelta = STALE_AFTER,
         *,
         now: datetime | None = None,
+        handed_to: str | None = None,
     ) -> list[PoolNumber]:
         """Free stale reservations «Занят» → «Свободен», all or none; returns them as they were.
+
+        ``handed_to``: numbers this (central) pool handed to that server, which has found them
+        missing from its own database; otherwise only numbers reserved here.
 
         Each row is locked first (``FOR UPDATE`` on PostgreSQL; SQLite holds the write lock
         from ``BEGIN IMMEDIATE``) and the update is conditional on «Занят» with no ELN, so a
@@ -385,7 +400,12 @@ class NumberPool:
                         f"Номер ЭЛН {number} не занят (состояние «{before.state.label}»): "
                         "освобождать нечего."
                     )
-                if row.reserved_server is not None:
+                if row.reserved_server != handed_to:
+                    if row.reserved_server is None:
+                        raise NumberStateError(
+                            f"Номер ЭЛН {number} занят на центральном сервере, а не выдан "
+                            f"серверу «{handed_to}»: освободить его отсюда нельзя."
+                        )
                     server = f"«{row.reserved_server}»" if row.reserved_server else "без имени"
                     raise NumberStateError(
                         f"Номер ЭЛН {number} выдан другому серверу ({server}): его ЭЛН хранится "
@@ -407,6 +427,11 @@ class NumberPool:
                         (m.ElnNumber.id == row.id)
                         & (m.ElnNumber.state == NumberState.RESERVED.value)
                         & m.ElnNumber.eln.is_null()
+                        & (
+                            m.ElnNumber.reserved_server.is_null()
+                            if handed_to is None
+                            else m.ElnNumber.reserved_server == handed_to
+                        )
                     )
                     .bind(self.db)
                     .execute()

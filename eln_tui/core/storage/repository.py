@@ -43,6 +43,7 @@ from eln_tui.core.domain.validators import validate_ogrn, validate_snils
 from eln_tui.core.errors import (
     ConcurrentModification,
     NotFound,
+    NumberStateError,
     SettingsIncomplete,
     ValidationError,
 )
@@ -673,21 +674,114 @@ class ElnStore:
             self._audit(actor, "number_released", "eln_number", eln.ln_code, ln_code=eln.ln_code)
 
     def stale_numbers(
-        self, older_than: timedelta = STALE_AFTER, *, after: str | None = None, limit: int = 100
+        self,
+        older_than: timedelta = STALE_AFTER,
+        *,
+        after: str | None = None,
+        limit: int = 100,
+        server_tag: str | None = None,
     ) -> list[StaleReservation]:
-        """Numbers «Занят» for longer than ``older_than`` with no saved ELN (see NumberPool)."""
-        return NumberPool(self.db).stale(older_than, now=self._now(), after=after, limit=limit)
+        """Numbers «Занят» for longer than ``older_than`` with no saved ELN (see NumberPool).
+
+        With a central server and this server's name (``server_tag``), also the central
+        numbers handed to this server that never reached its database (``central=True``: the
+        second transaction of an ANY_CENTRAL take failed).
+        """
+        rows = NumberPool(self.db).stale(older_than, now=self._now(), after=after, limit=limit)
+        if self.central is not None and self.central is not self.db and server_tag:
+            orphans = self._central_orphans(server_tag, older_than, after, limit)
+            rows = sorted(rows + orphans, key=lambda s: s.number)[:limit]
+        return rows
+
+    def _central_orphans(
+        self, server_tag: str, older_than: timedelta, after: str | None, limit: int
+    ) -> list[StaleReservation]:
+        """Central reservations handed to ``server_tag`` that this database does not know.
+
+        The central pool never learns that a handed number was saved here, so this walks all
+        of them a page at a time (an occasional operator's action).
+        """
+        assert self.central is not None
+        central = NumberPool(self.central)
+        found: list[StaleReservation] = []
+        while len(found) < limit:
+            page = central.stale(
+                older_than, now=self._now(), after=after, limit=500, handed_to=server_tag
+            )
+            if not page:
+                break
+            after = page[-1].number
+            numbers = [s.number for s in page]
+            known = {
+                r.number
+                for r in m.ElnNumber.select(m.ElnNumber.number)
+                .where(m.ElnNumber.number.in_(numbers))
+                .bind(self.db)
+            } | {
+                r.ln_code
+                for r in m.Eln.select(m.Eln.ln_code).where(m.Eln.ln_code.in_(numbers)).bind(self.db)
+            }
+            users = {
+                r.id: r
+                for r in m.User.select(m.User.id, m.User.login, m.User.full_name)
+                .where(m.User.id.in_([s.reserved_by for s in page if s.reserved_by is not None]))
+                .bind(self.db)
+            }
+            for s in page:
+                if s.number in known:
+                    continue
+                user = users.get(s.reserved_by) if s.reserved_by is not None else None
+                found.append(
+                    dataclasses.replace(
+                        s,
+                        central=True,
+                        reserved_by_login=user.login if user else None,
+                        reserved_by_name=user.full_name if user else None,
+                    )
+                )
+        return found[:limit]
 
     def release_stale_numbers(
-        self, numbers: Iterable[str], actor: Signer, older_than: timedelta = STALE_AFTER
+        self,
+        numbers: Iterable[str],
+        actor: Signer,
+        older_than: timedelta = STALE_AFTER,
+        *,
+        server_tag: str | None = None,
     ) -> list[str]:
         """Free stale reservations in one transaction, an audit line each; all or none.
 
         Refused (:class:`NumberStateError`, naming the number) for a number used by a saved
         ELN, not reserved, handed to another server or reserved less than ``older_than`` ago.
+        With a central server and ``server_tag``, a number this database does not know is
+        freed on the central server if it was handed to this server (see :meth:`stale_numbers`);
+        that update commits last, just before ours.
         """
+        numbers = list(dict.fromkeys(numbers))
+        minutes = int(older_than.total_seconds() // 60)
         with self.db.atomic():
-            released = NumberPool(self.db).release_stale(numbers, older_than, now=self._now())
+            remote: list[str] = []
+            if self.central is not None and self.central is not self.db and server_tag:
+                local = {
+                    r.number
+                    for r in m.ElnNumber.select(m.ElnNumber.number)
+                    .where(m.ElnNumber.number.in_(numbers))
+                    .bind(self.db)
+                }
+                remote = [n for n in numbers if n not in local]
+            released = NumberPool(self.db).release_stale(
+                [n for n in numbers if n not in remote], older_than, now=self._now()
+            )
+            for number in remote:
+                if m.Eln.select().where(m.Eln.ln_code == number).bind(self.db).exists():
+                    raise NumberStateError(
+                        f"Номер ЭЛН {number} использован в сохранённом ЭЛН и не может быть "
+                        "освобождён."
+                    )
+            if remote:
+                released += NumberPool(self.central).release_stale(
+                    remote, older_than, now=self._now(), handed_to=server_tag
+                )
             for n in released:
                 self._audit(
                     actor,
@@ -698,8 +792,9 @@ class ElnStore:
                     details={
                         "reserved_at": n.reserved_at.isoformat() if n.reserved_at else None,
                         "reserved_by": n.reserved_by,
-                        "older_than_minutes": int(older_than.total_seconds() // 60),
-                    },
+                        "older_than_minutes": minutes,
+                    }
+                    | ({"central_server": True} if n.number in remote else {}),
                 )
         return [n.number for n in released]
 

@@ -176,6 +176,8 @@ def reserved_text(stale: StaleReservation) -> tuple[str, str]:
         who = f"пользователь {stale.reserved_by}"
     else:
         who = "—"
+    if stale.central:  # handed to us by the central server but never recorded here
+        who = f"{who}, центральный сервер"
     return when, who
 
 
@@ -586,7 +588,9 @@ class NumbersScreen(DeskScreen):
     @work(thread=True, exit_on_error=False, group="stale", description="Зависшие номера ЭЛН")
     def find_stale(self) -> None:
         with self.desk.db():
-            stale = self.desk.store.stale_numbers(limit=STALE_PAGE + 1)
+            stale = self.desk.store.stale_numbers(
+                limit=STALE_PAGE + 1, server_tag=self.desk.server_tag
+            )
         self.app.call_from_thread(self._confirm_stale, stale)
 
     def _confirm_stale(self, stale: list[StaleReservation]) -> None:
@@ -608,7 +612,9 @@ class NumbersScreen(DeskScreen):
     def release_stale(self, numbers: list[str]) -> None:
         try:
             with self.desk.db():
-                released = self.desk.store.release_stale_numbers(numbers, self.desk.user.signer)
+                released = self.desk.store.release_stale_numbers(
+                    numbers, self.desk.user.signer, server_tag=self.desk.server_tag
+                )
         finally:  # refused or not, the list shows the pool as it is now
             self.app.call_from_thread(self.reload)
         self.app.call_from_thread(
