@@ -49,6 +49,7 @@ ACTIONS: dict[str, str] = {
     "fss_refresh": "Обновлён из СФР",
     "number_reserved": "Номер ЭЛН занят",
     "number_released": "Номер ЭЛН освобождён",
+    "number_released_stale": "Зависший номер ЭЛН освобождён",
     "numbers_received": "Номера получены из СФР",
     "numbers_imported": "Номера загружены из СФР",
     "numbers_returned": "Номера возвращены в СФР",
