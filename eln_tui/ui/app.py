@@ -18,12 +18,13 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.command import CommandPalette
 from textual.screen import Screen
 from textual.widget import Widget
+from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 from eln_tui.core.errors import ElnError, NotFound
@@ -124,6 +125,8 @@ class ElnApp(App[None]):
         self.registry = registry or default_registry()
         self.banner = banner
         self.startup_warnings = list(startup_warnings)
+        #: Off over SSH (see :func:`_run`): a blinking cursor sends bytes twice a second forever.
+        self.cursor_blink = True
         if self.config.keymap:
             self.set_keymap(self.config.keymap)
         if self.config.theme and self.config.theme in self.available_themes:
@@ -158,6 +161,11 @@ class ElnApp(App[None]):
             self.notify(self.banner, title="Демонстрационный режим", timeout=15)
         for warning in self.startup_warnings:
             self.notify(warning, severity="warning", timeout=15)
+
+    @on(events.DescendantFocus)
+    def _cursor_blink(self, event: events.DescendantFocus) -> None:
+        if not self.cursor_blink and isinstance(event.widget, Input):
+            event.widget.cursor_blink = False
 
     # --- keys and the command palette ------------------------------------------------------
 
@@ -402,6 +410,7 @@ def _run(app: ElnApp, mouse: bool | None, config: UiConfig) -> None:
         mouse = not in_ssh_session()
     if in_ssh_session():
         app.animation_level = "none"
+        app.cursor_blink = False
     app.run(mouse=mouse)
 
 

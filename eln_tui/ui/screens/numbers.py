@@ -249,7 +249,7 @@ class NumbersScreen(DeskScreen):
         Binding(
             "f3",
             "import_existing",
-            "Выданные ранее",
+            "Выданные",
             tooltip="Загрузить номера, выданные МО ранее",
             id="numbers.import",
         ),
@@ -260,7 +260,15 @@ class NumbersScreen(DeskScreen):
             tooltip="Вернуть неиспользованные номера в ЕИИС «Соцстрах»",
             id="numbers.return",
         ),
-        Binding("f5", "refresh", "Обновить", tooltip="Обновить список", id="numbers.refresh"),
+        # not in the 80-column footer (F1 and Ctrl+P list it): it holds five keys
+        Binding(
+            "f5",
+            "refresh",
+            "Обновить",
+            show=False,
+            tooltip="Обновить список",
+            id="numbers.refresh",
+        ),
         Binding(
             "f6",
             "next_filter",
@@ -272,6 +280,7 @@ class NumbersScreen(DeskScreen):
             "f7",
             "release_stale",
             "Зависшие",
+            show=False,  # a rare repair: F1 and Ctrl+P list it
             tooltip="Освободить зависшие номера: заняты давно, ЭЛН не сохранён",
             id="numbers.release_stale",
         ),
