@@ -7,10 +7,13 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+from textual.pilot import Pilot
 
 from eln_tui.ui.config import SSH_ENVIRONMENT, apply_ssh_defaults
+from tests.ui.world import World, keys, run
 
 SSH = {"SSH_CONNECTION": "10.0.0.2 50000 10.0.0.1 22"}
 
@@ -62,6 +65,7 @@ class _Recorder:
     """Stands in for ElnApp.run: records how the app would be started."""
 
     animation_level = "full"
+    cursor_blink = True
 
     def __init__(self) -> None:
         self.mouse: bool | None = None
@@ -84,9 +88,25 @@ def test_mouse_and_animations_by_session(monkeypatch: pytest.MonkeyPatch) -> Non
     remote = _Recorder()
     app_module._run(remote, None, UiConfig())  # type: ignore[arg-type]
     assert remote.mouse is False and remote.animation_level == "none"
+    assert remote.cursor_blink is False and local.cursor_blink is True
     chosen = _Recorder()
     app_module._run(chosen, None, UiConfig(mouse=True))  # type: ignore[arg-type]
     assert chosen.mouse is True  # [ui] mouse = true wins
     forced = _Recorder()
     app_module._run(forced, False, UiConfig(mouse=True))  # type: ignore[arg-type]
     assert forced.mouse is False  # --no-mouse wins over the file
+
+
+def test_no_blinking_cursor_when_asked(world: World) -> None:
+    """Over SSH every Input that takes the focus stops blinking (bytes while idle)."""
+    from textual.widgets import Input
+
+    app = world.app(world.doctor)
+    app.cursor_blink = False
+
+    async def scenario(pilot: Pilot[Any]) -> None:
+        await keys(pilot, "f3")  # to the search field of «Мои ЭЛН»
+        focused = pilot.app.focused
+        assert isinstance(focused, Input) and focused.cursor_blink is False
+
+    run(app, (80, 24), scenario)
