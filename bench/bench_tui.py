@@ -31,6 +31,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 READY = "Выход".encode()  # the footer of every desk
 FIRST_ROW = b"80000000"  # a row of «Мои ЭЛН» (site): the list has been loaded
@@ -87,6 +88,31 @@ class PtyApp:
         os.write(self.fd, data)
         return self.settle()
 
+    def respond(self, data: bytes, quiet: float = 0.6) -> tuple[float, int]:
+        """Seconds from the key to the last byte of the answer (the app then silent for
+        ``quiet`` s), and the bytes written."""
+        os.write(self.fd, data)
+        sent = last = time.perf_counter()
+        total = 0
+        while True:
+            ready, _, _ = select.select([self.fd], [], [], quiet)
+            if not ready:
+                break
+            chunk = os.read(self.fd, 65536)
+            if not chunk:
+                break
+            total += len(chunk)
+            last = time.perf_counter()
+        return last - sent, total
+
+    def peak_rss_mb(self) -> float:
+        """Peak resident memory of the app process (VmHWM)."""
+        with open(f"/proc/{self.pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+        return float("nan")
+
     def close(self) -> None:
         os.write(self.fd, b"\x1b[21~")  # F10
         self.settle(0.3, 5)
@@ -141,6 +167,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--rows", type=int, default=60, help="ELNs in «Мои ЭЛН»")
+    parser.add_argument(
+        "--journal", type=int, default=100_000, help="ELNs in the operator's journal (0: skip)"
+    )
     args = parser.parse_args()
     launch = [sys.executable, "-m", "eln_tui.ui.launch"]
     with tempfile.TemporaryDirectory() as tmp:
@@ -172,6 +201,48 @@ def main() -> None:
 
         for term in ("xterm-256color", "xterm"):
             keystrokes(site, environment(root, config, term), term)
+        if args.journal:
+            journal(root / "journal", args.journal)
+
+
+def journal(root: Path, count: int) -> None:
+    """The operator's journal over ``count`` ELNs: open, switch views, page, search; memory."""
+    from bench_journal import fill
+
+    from eln_tui.core.domain.codes import Role
+    from eln_tui.core.storage import ElnStore, open_database
+
+    root.mkdir()
+    url = f"sqlite:///{root}/eln.sqlite3"
+    rate = fill(url, count)
+    db = open_database(url)
+    ElnStore(db).add_user("operator", "Оператор ЭЛН", [Role.ELN_OPERATOR])
+    db.close()
+    env = environment(root, None, "xterm")
+    argv = [sys.executable, "-m", "eln_tui.ui.launch", "--db", url, "--user", "operator"]
+    app = PtyApp(argv, env)
+    first = app.wait_for(str(910_000_000_000 + count - 1).encode(), timeout=60)
+    app.settle()
+    print(f"\njournal «Работа с ЕИИС Соцстрах» over {count} ELNs (SQLite, bulk {rate:.0f}/s)")
+    print(f"  start-up to the first page of «Полный список»: {first:.2f} s")
+    print("  after a key: seconds to the last byte, bytes (TERM=xterm)")
+    cases = [
+        ("view 2 «Не переданы»", b"2"),
+        ("view 3 «Переданы»", b"3"),
+        ("view 5 «Ошибки передачи»", b"5"),
+        ("view 1 «Полный список»", b"1"),
+        ("PageDown", b"\x1b[6~"),
+        ("End (last loaded row; next page)", b"\x1b[F"),
+        ("End again (next page)", b"\x1b[F"),
+        ("F3 to the search field", b"\x1bOR"),
+        ("type «Иванов» (search)", "Иванов".encode()),
+        ("Esc (clear search)", b"\x1b"),
+    ]
+    for title, data in cases:
+        seconds, size = app.respond(data)
+        print(f"  {title:36} {seconds:6.2f} s {size:8} bytes")
+    print(f"  peak memory of the app (VmHWM): {app.peak_rss_mb():.0f} MB")
+    app.close()
 
 
 def keystrokes(argv: list[str], env: dict[str, str], term: str) -> None:
