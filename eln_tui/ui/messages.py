@@ -5,7 +5,6 @@ from __future__ import annotations
 from textual.message import Message
 
 from eln_tui.core.domain.model import Block, Eln
-from eln_tui.core.storage import Page
 
 
 class ElnLoaded(Message):
@@ -19,16 +18,6 @@ class ElnLoaded(Message):
         self.note = note  # a short Russian confirmation for the status line
         self.saved = saved  # False: a draft changed by a worker (number taken), not stored yet
         self.focus = focus  # field path to put the cursor on afterwards
-
-
-class PageLoaded(Message):
-    """A page of a list arrived; ``token`` tells stale answers from the current one."""
-
-    def __init__(self, page: Page, *, append: bool, token: int) -> None:
-        super().__init__()
-        self.page = page
-        self.append = append
-        self.token = token
 
 
 class FocusField(Message):

@@ -17,22 +17,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.events import Resize
-from textual.message import Message
-from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Input, Label, Select, Static
 
 from eln_tui.core.domain.validators import is_ln_code
 from eln_tui.core.storage.repository import AuditRecord
 from eln_tui.ui.formmodel import parse_date
-from eln_tui.ui.messages import OperationFailed
-from eln_tui.ui.screens.base import DeskScreen
-from eln_tui.ui.screens.journal import ListTable
-
-PAGE = 100
-PREFETCH = 10
-FILTER_DELAY_S = 0.3
-WIDE = 110
+from eln_tui.ui.screens.paged import PAGE, ListPage, ListTable, PagedListScreen
 
 #: Russian names of the actions the core writes (the filter's choices); unknown ones show raw.
 ACTIONS: dict[str, str] = {
@@ -167,16 +157,7 @@ def read_filter(login: str, action: object, number: str, since: str, until: str)
     )
 
 
-class AuditPage(Message):
-    def __init__(self, records: list[AuditRecord], more: bool, *, append: bool, token: int) -> None:
-        super().__init__()
-        self.records = records
-        self.more = more
-        self.append = append
-        self.token = token
-
-
-class AuditScreen(DeskScreen):
+class AuditScreen(PagedListScreen[AuditRecord]):
     DEFAULT_CSS = """
     AuditScreen .audit-filters {
         height: 1;
@@ -233,17 +214,23 @@ class AuditScreen(DeskScreen):
         ),
     ]
 
+    TABLE_ID = "audit"
+    HEADING = "Журнал системы"
+
     def __init__(self) -> None:
         super().__init__()
-        self.records: list[AuditRecord] = []
-        self.more = False
         self.filter = AuditFilter()
-        self._token = 0
-        self._loading = False
-        self._timer: Timer | None = None
-        self._wide: bool | None = None
-        self._ready = False
         self._time_format = "%d.%m.%Y %H:%M"
+
+    @property
+    def records(self) -> list[AuditRecord]:
+        """The entries shown, newest first."""
+        return self.rows
+
+    @property
+    def more(self) -> bool:
+        """Older entries than the last shown exist."""
+        return self.next_after is not None
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="")
@@ -269,28 +256,9 @@ class AuditScreen(DeskScreen):
         yield Static("", id="audit-detail")
         yield Footer(compact=True)
 
-    def on_mount(self) -> None:
-        self.title = "Журнал системы"
-        self.sub_title = self.desk.user.full_name
-        self._columns()
-        self._ready = True
-        self.reload()
-        self.table.focus()
-
-    @property
-    def table(self) -> ListTable:
-        return self.query_one("#audit", ListTable)
-
     # --- table ----------------------------------------------------------------------------
 
-    def _columns(self) -> None:
-        width = self.app.size.width
-        wide = width >= WIDE
-        if wide == self._wide:
-            return
-        self._wide = wide
-        table = self.table
-        table.clear(columns=True)
+    def _add_columns(self, table: DataTable[Any], width: int, wide: bool) -> None:
         self._time_format = "%d.%m.%Y %H:%M" if wide else "%d.%m.%y %H:%M"
         stamp = 16 if wide else 14
         login = 16 if wide else 10
@@ -301,11 +269,6 @@ class AuditScreen(DeskScreen):
         table.add_column("Действие", width=action, key="action")
         table.add_column("ЭЛН", width=12, key="ln")
         table.add_column("Подробности", width=details, key="details")
-        self._add_rows(self.records)
-
-    def on_resize(self, event: Resize) -> None:
-        if self.is_mounted and self._ready:
-            self._columns()
 
     def _add_rows(self, records: Iterable[AuditRecord]) -> None:
         table = self.table
@@ -320,16 +283,14 @@ class AuditScreen(DeskScreen):
             )
 
     def reload(self) -> None:
-        self.records = []
-        self.more = False
+        # A new filter shows its entries from the top at once (no "unchanged page" check).
+        self.rows = []
+        self.next_after = None
         self.table.clear()
-        self._fetch(append=False)
+        super().reload()
 
-    def _fetch(self, *, append: bool) -> None:
-        self._token += 1
-        self._loading = True
-        before = self.records[-1].id if append and self.records else None
-        self.fetch(self.filter, before, append, self._token)
+    def _request(self, after: int | None, append: bool, token: int) -> None:
+        self.fetch(self.filter, after, append, token)
 
     @work(thread=True, exit_on_error=False, group="list", description="Загрузка журнала системы")
     def fetch(self, flt: AuditFilter, before: int | None, append: bool, token: int) -> None:
@@ -338,37 +299,18 @@ class AuditScreen(DeskScreen):
             records = desk.store.audit_trail(
                 newest_first=True, before=before, limit=PAGE + 1, **flt.query()
             )
-        more = len(records) > PAGE
-        self.post_message(AuditPage(records[:PAGE], more, append=append, token=token))
+        records, more = records[:PAGE], len(records) > PAGE
+        after = records[-1].id if more else None  # keyset: the next page is older than this
+        self.post_message(ListPage(records, after, append=append, token=token))
 
-    @on(AuditPage)
-    def _page(self, message: AuditPage) -> None:
-        if message.token != self._token:
-            return
-        self._loading = False
-        self.records.extend(message.records)
-        self.more = message.more
-        self._add_rows(message.records)
-        shown = len(self.records)
+    def _shown(self) -> None:
+        shown = len(self.rows)
         self.query_one("#audit-count", Static).update(
             f"Записей: {shown}{'+' if self.more else ''}" if shown else "Записей нет"
         )
-        self._detail()
-
-    @on(DataTable.RowHighlighted, "#audit")
-    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self._detail()
-        if event.cursor_row >= self.table.row_count - PREFETCH and self.more and not self._loading:
-            self._fetch(append=True)
-
-    def current_record(self) -> AuditRecord | None:
-        row = self.table.cursor_row
-        if not self.records or row is None or row >= len(self.records):
-            return None
-        return self.records[row]
 
     def _detail(self) -> None:
-        record = self.current_record()
+        record = self.current_row()
         detail = self.query_one("#audit-detail", Static)
         if record is None:
             detail.update("Записей по этому фильтру нет.")
@@ -389,9 +331,7 @@ class AuditScreen(DeskScreen):
     # --- filter ---------------------------------------------------------------------------
 
     def _apply(self) -> FilterError | None:
-        if self._timer is not None:
-            self._timer.stop()
-            self._timer = None
+        self._stop_timer()
         try:
             self.filter = read_filter(
                 self.query_one("#audit-login", Input).value,
@@ -408,9 +348,7 @@ class AuditScreen(DeskScreen):
 
     @on(Input.Changed)
     def _changed(self, event: Input.Changed) -> None:
-        if self._timer is not None:
-            self._timer.stop()
-        self._timer = self.set_timer(FILTER_DELAY_S, self._apply)
+        self._debounce(self._apply)
 
     @on(Select.Changed)
     def _action_changed(self) -> None:
@@ -436,13 +374,4 @@ class AuditScreen(DeskScreen):
         self.table.focus()
 
     def action_refresh(self) -> None:
-        self.reload()
-
-    def on_screen_resume(self) -> None:
-        if self.is_mounted and self._ready:
-            self.reload()
-
-    @on(OperationFailed)
-    def _failed(self, message: OperationFailed) -> None:
-        message.stop()
-        self._loading = False
+        self.reload()  # the newest entries, from the top

@@ -14,17 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal
-from textual.events import Resize
 from textual.message import Message
-from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Header, Input, Label, Static
+from textual.widgets import DataTable, Input, Static
 
 from eln_tui.core.domain.codes import JournalState, JournalView
 from eln_tui.core.domain.lifecycle import journal_state
@@ -32,16 +29,17 @@ from eln_tui.core.domain.model import Eln
 from eln_tui.core.storage import JournalRow
 from eln_tui.ui.dialogs.message import MessageDialog
 from eln_tui.ui.formmodel import format_date
-from eln_tui.ui.messages import OperationFailed, PageLoaded
-from eln_tui.ui.screens.base import DeskScreen
-from eln_tui.ui.screens.eln_editor import ElnEditorScreen
 from eln_tui.ui.screens.my_elns import short_fio
-
-PAGE = 100
-#: Fetch the next page when the cursor is this close to the last loaded row.
-PREFETCH = 10
-SEARCH_DELAY_S = 0.3
-WIDE = 110
+from eln_tui.ui.screens.paged import (
+    PAGE,
+    ElnListScreen,
+    ListPage,
+    ListTable,
+    clear_search_binding,
+    open_binding,
+    refresh_binding,
+    search_binding,
+)
 
 VIEWS: tuple[JournalView, ...] = (
     JournalView.ALL,
@@ -123,17 +121,6 @@ class ViewStep(Message):
         self.step = step
 
 
-class ListTable(DataTable[Text]):
-    """A list of rows that fit the width: Home/End go to the first/last loaded row (the last
-    one pulls the next page), as a thin client's keyboard expects."""
-
-    def action_scroll_home(self) -> None:
-        self.action_scroll_top()
-
-    def action_scroll_end(self) -> None:
-        self.action_scroll_bottom()
-
-
 class JournalTable(ListTable):
     """The journal's list: ←/→ switch views instead of scrolling sideways."""
 
@@ -144,13 +131,7 @@ class JournalTable(ListTable):
         self.post_message(ViewStep(+1))
 
 
-class OpenEln(Message):
-    def __init__(self, eln: Eln) -> None:
-        super().__init__()
-        self.eln = eln
-
-
-class JournalScreen(DeskScreen):
+class JournalScreen(ElnListScreen):
     DEFAULT_CSS = """
     JournalScreen #views {
         height: 1;
@@ -165,14 +146,8 @@ class JournalScreen(DeskScreen):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "open", "Открыть", tooltip="Открыть выбранный ЭЛН", id="journal.open"),
-        Binding(
-            "f3,ctrl+f",
-            "search",
-            "Поиск",
-            tooltip="Поиск по номеру, СНИЛС, фамилии",
-            id="journal.search",
-        ),
+        open_binding("journal"),
+        search_binding("journal"),
         Binding(
             "f4",
             "fetch",
@@ -180,7 +155,7 @@ class JournalScreen(DeskScreen):
             tooltip="Получить ЭЛН из ЕИИС Соцстрах (номер и СНИЛС)",
             id="journal.fetch",
         ),
-        Binding("f5", "refresh", "Обновить", tooltip="Обновить список", id="journal.refresh"),
+        refresh_binding("journal"),
         Binding(
             "f8",
             "disable",
@@ -199,66 +174,30 @@ class JournalScreen(DeskScreen):
             )
             for index, view in enumerate(VIEWS, start=1)
         ),
-        Binding(
-            "escape",
-            "clear_search",
-            "Сброс",
-            show=False,
-            tooltip="Очистить поиск",
-            id="journal.clear",
-        ),
+        clear_search_binding("journal"),
     ]
+
+    TABLE_ID = "journal"
+    TABLE_CLASS = JournalTable
+    HEADING = "Работа с ЕИИС Соцстрах"
 
     def __init__(self) -> None:
         super().__init__()
         self.view = JournalView.ALL
-        self.rows: list[JournalRow] = []
-        self.next_after: int | None = None
-        self.total: int | None = None
-        self._token = 0
-        self._loading = False
-        self._timer: Timer | None = None
-        self._wide: bool | None = None
         self._columns_view: JournalView | None = None
-        self._ready = False
         self._short_dates = False
-        self._search: str | None = None  # the search of the rows shown
-        self._restore: int | None = None
 
-    def compose(self) -> ComposeResult:
-        yield Header(show_clock=False, icon="")
+    def compose_top(self) -> ComposeResult:
         yield Static("", id="views")
-        with Horizontal(id="search-bar"):
-            yield Label("Поиск:", id="search-label")
-            yield Input(placeholder="номер ЭЛН, СНИЛС или фамилия", compact=True, id="search")
-            yield Static("", id="scope")
-        yield JournalTable(id="journal", cursor_type="row", zebra_stripes=False)
-        yield Static("", id="row-detail")
-        yield Footer(compact=True)
-
-    def on_mount(self) -> None:
-        self.title = "Работа с ЕИИС Соцстрах"
-        self.sub_title = self.desk.user.full_name
-        self._columns()
-        self._ready = True
-        self.reload()
-        self.table.focus()
-
-    @property
-    def table(self) -> JournalTable:
-        return self.query_one("#journal", JournalTable)
 
     # --- table ----------------------------------------------------------------------------
 
-    def _columns(self) -> None:
-        width = self.app.size.width
-        wide = width >= WIDE
-        if wide == self._wide and self.view == self._columns_view:
-            return
-        self._wide, self._columns_view = wide, self.view
+    def _layout_key(self) -> object:
+        return self.view
+
+    def _add_columns(self, table: DataTable[Any], width: int, wide: bool) -> None:
+        self._columns_view = self.view
         self.query_one("#views", Static).update(view_bar(self.view, wide=wide))
-        table = self.table
-        table.clear(columns=True)
         errors = self.view is JournalView.ERRORS
         transfer = wide and self.view is JournalView.ALL
         self._short_dates = errors and not wide  # room for the error at 80 columns
@@ -282,16 +221,11 @@ class JournalScreen(DeskScreen):
             table.add_column("Передача", width=extra, key="transfer")
         if errors:
             table.add_column("Ошибка передачи", width=error, key="error")
-        self._add_rows(self.rows)
 
     def _date(self, value: date | None) -> str:
         if value is None:
             return ""
         return value.strftime("%d.%m.%y") if self._short_dates else format_date(value)
-
-    def on_resize(self, event: Resize) -> None:
-        if self.is_mounted and self._ready:
-            self._columns()
 
     def _add_rows(self, rows: Iterable[JournalRow]) -> None:
         table = self.table
@@ -313,19 +247,10 @@ class JournalScreen(DeskScreen):
                 cells.append(Text(" ".join((row.transfer_error or "").split())))
             table.add_row(*cells, key=str(row.id))
 
-    def reload(self) -> None:
-        # The rows stay until the answer comes: an unchanged first page redraws nothing (each
-        # typed letter of a search would otherwise repaint the whole list over SSH).
-        self._fetch(append=False)
-
-    def _fetch(self, *, append: bool) -> None:
-        self._token += 1
-        self._loading = True
-        search = self.query_one("#search", Input).value.strip() or None
-        self._search = search
+    def _request(self, after: int | None, append: bool, token: int) -> None:
         if not append:
             self.query_one("#scope", Static).update("[загрузка…]")
-        self.fetch(self.view, search, self.next_after if append else None, append, self._token)
+        self.fetch(self.view, self.search_text(), after, append, token)
 
     @work(thread=True, exit_on_error=False, group="list", description="Загрузка журнала ЭЛН")
     def fetch(
@@ -336,49 +261,13 @@ class JournalScreen(DeskScreen):
             page = desk.store.journal(
                 view, search=search, after=after, limit=PAGE, count=not append
             )
-        self.post_message(PageLoaded(page, append=append, token=token))
+        self.post_message(
+            ListPage(page.rows, page.next_after, total=page.total, append=append, token=token)
+        )
 
-    @on(PageLoaded)
-    def _page(self, message: PageLoaded) -> None:
-        if message.token != self._token:
-            return  # an answer to an older search or view
-        self._loading = False
-        if not message.append:
-            self.total = message.page.total
-            if message.page.rows == self.rows and message.page.next_after == self.next_after:
-                self._restore = None
-                self._count()
-                self._detail()
-                return
-            self.rows = []
-            self.table.clear()
-        self.rows.extend(message.page.rows)
-        self.next_after = message.page.next_after
-        self._add_rows(message.page.rows)
-        self._count()
-        if self._restore is not None:
-            ids = [r.id for r in self.rows]
-            if self._restore in ids:
-                self.table.move_cursor(row=ids.index(self._restore))
-            self._restore = None
-        self._detail()
-
-    def _count(self) -> None:
+    def _shown(self) -> None:
         total = self.total if self.total is not None else len(self.rows)
         self.query_one("#scope", Static).update(f"[{SHORT_VIEW[self.view]}: {total}]")
-
-    @on(DataTable.RowHighlighted, "#journal")
-    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self._detail()
-        near_end = event.cursor_row >= self.table.row_count - PREFETCH
-        if near_end and self.next_after is not None and not self._loading:
-            self._fetch(append=True)
-
-    def current_row(self) -> JournalRow | None:
-        table = self.table
-        if not self.rows or table.cursor_row is None or table.cursor_row >= len(self.rows):
-            return None
-        return self.rows[table.cursor_row]
 
     def _detail(self) -> None:
         row = self.current_row()
@@ -420,73 +309,6 @@ class JournalScreen(DeskScreen):
         index = (VIEWS.index(self.view) + message.step) % len(VIEWS)
         self.set_view(VIEWS[index])
 
-    # --- search ---------------------------------------------------------------------------
-
-    @on(Input.Changed, "#search")
-    def _search_changed(self, event: Input.Changed) -> None:
-        if self._timer is not None:
-            self._timer.stop()
-            self._timer = None
-        if (event.value.strip() or None) != self._search:
-            self._timer = self.set_timer(SEARCH_DELAY_S, self.reload)
-
-    @on(Input.Submitted, "#search")
-    def _search_submitted(self) -> None:
-        if self._timer is not None:
-            self._timer.stop()
-        self.reload()
-        self.table.focus()
-
-    def action_search(self) -> None:
-        self.query_one("#search", Input).focus()
-
-    def action_clear_search(self) -> None:
-        search = self.query_one("#search", Input)
-        if search.value:
-            search.value = ""
-            if self._timer is not None:
-                self._timer.stop()
-            self.reload()
-        self.table.focus()
-
-    def action_refresh(self) -> None:
-        row = self.current_row()
-        self._restore = row.id if row is not None else None
-        self.reload()
-
-    # --- opening --------------------------------------------------------------------------
-
-    @on(DataTable.RowSelected, "#journal")
-    def _selected(self, event: DataTable.RowSelected) -> None:
-        event.stop()
-        self.action_open()
-
-    def action_open(self) -> None:
-        if isinstance(self.focused, Input):
-            return
-        row = self.current_row()
-        if row is not None:
-            self.load(row.id)
-
-    @work(thread=True, exit_on_error=False, group="open", description="Открытие ЭЛН")
-    def load(self, eln_id: int) -> None:
-        desk = self.desk
-        with desk.db():
-            if desk.settings is None:
-                desk.load_settings()
-            eln = desk.store.load(eln_id)
-        self.post_message(OpenEln(eln))
-
-    @on(OpenEln)
-    def _open(self, message: OpenEln) -> None:
-        message.stop()
-        self.app.push_screen(ElnEditorScreen(message.eln, stored=message.eln))
-
-    def on_screen_resume(self) -> None:
-        # Back from the editor or a dialog: states may have changed.
-        if self.is_mounted and self._ready:
-            self.action_refresh()
-
     # --- the Fund -------------------------------------------------------------------------
 
     def action_fetch(self) -> None:
@@ -526,9 +348,3 @@ class JournalScreen(DeskScreen):
             self.action_refresh()
 
         start_disable(self, row, done)
-
-    @on(OperationFailed)
-    def _failed(self, message: OperationFailed) -> None:
-        message.stop()
-        self._loading = False
-        self._count()

@@ -36,7 +36,7 @@ from eln_tui.core.storage import UserInfo
 from eln_tui.ui.desk import Desk
 from eln_tui.ui.dialogs.base import Dialog
 from eln_tui.ui.screens.base import DeskScreen
-from eln_tui.ui.screens.journal import ListTable
+from eln_tui.ui.screens.paged import ListTable
 from eln_tui.ui.widgets.fields import Mark
 from providers.base import CertificateInfo, normalize_hex
 from providers.errors import ProviderError
