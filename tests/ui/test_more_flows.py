@@ -9,15 +9,17 @@ from typing import Any
 import pytest
 from textual.command import CommandPalette
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from eln_tui.core.domain.codes import JournalState, NumberState, SignerSlot
 from eln_tui.core.domain.lifecycle import journal_state
 from eln_tui.core.domain.model import Block, Lpu
 from eln_tui.ui.app import NO_PROFILE_TITLE, ElnApp, binding_table, main
 from eln_tui.ui.config import UiConfig
+from eln_tui.ui.demo import DemoWorkspace
 from eln_tui.ui.dialogs.confirm import ConfirmationModal
 from eln_tui.ui.dialogs.message import MessageDialog
-from eln_tui.ui.dialogs.pick import ReceivedDialog
+from eln_tui.ui.dialogs.pick import PatientDialog, ReceivedDialog
 from eln_tui.ui.screens.eln_editor import ElnEditorScreen
 from eln_tui.ui.screens.my_elns import MyElnsScreen
 from eln_tui.ui.screens.notice import NoticeScreen
@@ -362,3 +364,47 @@ def test_token_not_inserted(world: World, tmp_path: Path) -> None:
         assert dialog.query_one("#sign").disabled
 
     run(world.app(world.doctor, provider=absent), NARROW, scenario)
+
+
+def test_find_patient_enter_takes_the_only_match(demo: DemoWorkspace, tmp_path: Path) -> None:
+    """Ctrl+F in a new ELN: Enter right after typing takes the one match (no second Enter);
+    with several matches Enter goes to the list and Enter there chooses."""
+    from eln_tui.core.domain.model import Patient
+    from eln_tui.core.storage.repository import SYSTEM
+
+    with demo.store.db.connection_context():
+        demo.store.save_patient(Patient(surname="Петрова", name="Анна"), SYSTEM)
+    app = ElnApp(
+        demo.store,
+        demo.provider,
+        demo.user,
+        config=UiConfig(print_dir=tmp_path),
+        login=demo.user.login,
+        fss=demo.fss,
+    )
+
+    async def scenario(pilot: Pilot[Any]) -> None:
+        await keys(pilot, "f4")
+        assert isinstance(pilot.app.screen, ElnEditorScreen)
+        await pilot.press("ctrl+f")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, PatientDialog)
+        await pilot.press(*"Сидор", "enter")  # faster than the search debounce
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, ElnEditorScreen)
+        assert "Сидорова" in screen_text(pilot.app)
+        await pilot.press("ctrl+f")
+        await settle(pilot)
+        dialog = pilot.app.screen
+        assert isinstance(dialog, PatientDialog)
+        query = dialog.query_one("#query", Input)
+        query.value = "Петров"  # Петров and Петрова
+        await pilot.pause(0.4)
+        await settle(pilot)
+        await keys(pilot, "enter")  # two: to the list, nothing chosen yet
+        assert pilot.app.screen is dialog
+        await keys(pilot, "down", "enter")
+        assert isinstance(pilot.app.screen, ElnEditorScreen), screen_text(pilot.app)
+        assert "Петрова" in screen_text(pilot.app)
+
+    run(app, NARROW, scenario)

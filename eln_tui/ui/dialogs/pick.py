@@ -50,6 +50,9 @@ class PickDialog(Dialog[ItemT | None], Generic[ItemT]):
         self._items: list[Any] = []
         self._token = 0
         self._timer: Timer | None = None
+        self._typed = False  # the query changed since the last search
+        self._shown = 0  # token of the answer on display
+        self._enter_pending = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
@@ -66,16 +69,31 @@ class PickDialog(Dialog[ItemT | None], Generic[ItemT]):
     def _changed(self) -> None:
         if self._timer is not None:
             self._timer.stop()
+        self._typed = True
         self._timer = self.set_timer(0.3, self._search)
 
     @on(Input.Submitted, "#query")
     def _submitted(self) -> None:
+        """Enter: the only match is taken at once; several go to the list to choose from."""
+        if self._typed:  # faster than the debounce: search what is typed now
+            if self._timer is not None:
+                self._timer.stop()
+            self._search()
+        if self._shown != self._token:  # the answer is on its way: decide when it comes
+            self._enter_pending = True
+            return
+        self._choose_or_list()
+
+    def _choose_or_list(self) -> None:
         items = self.query_one("#items", OptionList)
-        if items.option_count:
+        if items.option_count == 1:
+            self.dismiss(self._items[0])
+        elif items.option_count:
             items.focus()
             items.highlighted = 0
 
     def _search(self) -> None:
+        self._typed = False
         self._token += 1
         self.fetch(self.query_one("#query", Input).value.strip(), self._token)
 
@@ -92,6 +110,7 @@ class PickDialog(Dialog[ItemT | None], Generic[ItemT]):
     def _found(self, message: Found) -> None:
         if message.token != self._token:
             return
+        self._shown = message.token
         self._items = [item for _, item in message.items]
         options = self.query_one("#items", OptionList)
         options.clear_options()
@@ -99,6 +118,9 @@ class PickDialog(Dialog[ItemT | None], Generic[ItemT]):
         self.query_one("#hint", Static).update(
             "Enter — выбрать, Esc — отмена." if message.items else self.EMPTY
         )
+        if self._enter_pending:
+            self._enter_pending = False
+            self._choose_or_list()
 
     @on(OptionList.OptionSelected, "#items")
     def _picked(self, event: OptionList.OptionSelected) -> None:
