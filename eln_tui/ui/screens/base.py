@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual import on
 from textual.reactive import Reactive
@@ -21,10 +21,18 @@ if TYPE_CHECKING:
 class DeskScreen(Screen[Any]):
     """A screen of the workstation. ``commands()`` feeds the command palette."""
 
-    # Textual repaints the whole screen when focus moves (a reactive with repaint); the two
-    # widgets concerned repaint themselves anyway, so over a slow link a Tab costs a few lines,
-    # not 24 (bench/bench_tui.py).
+    # Textual repaints the whole screen when focus moves (``Screen.focused`` repaints). Lists
+    # set REPAINT_ON_FOCUS = False: the two widgets concerned repaint themselves, so over a slow
+    # link a Tab costs a few lines, not 24 (bench/bench_tui.py). Forms keep the full repaint:
+    # their layout moves with focus (folds open, sections scroll) and without it a stale line
+    # was left on the ELN form.
     focused: Reactive[Widget | None] = Reactive(None, repaint=False)
+    REPAINT_ON_FOCUS: ClassVar[bool] = True
+
+    def _watch_focused(self) -> None:
+        super()._watch_focused()  # type: ignore[no-untyped-call]
+        if self.REPAINT_ON_FOCUS:
+            self.refresh()
 
     @property
     def eln_app(self) -> ElnApp:
