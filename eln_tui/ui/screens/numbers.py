@@ -238,6 +238,7 @@ def holder_text(surname: str | None, name: str | None, patronymic: str | None) -
 
 
 class NumbersScreen(DeskScreen):
+    REPAINT_ON_FOCUS = False  # a list: focus moves repaint only the widgets concerned
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "f2",
