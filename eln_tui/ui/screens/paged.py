@@ -84,6 +84,8 @@ class ListTable(DataTable[Text]):
 class PagedListScreen(DeskScreen, Generic[RowT]):
     """A desk whose main widget is a paged DataTable (``#TABLE_ID``) of ``rows``."""
 
+    REPAINT_ON_FOCUS = False  # a list: focus moves repaint only the widgets concerned
+
     #: The id of the DataTable.
     TABLE_ID: ClassVar[str]
     #: The screen's title in the header.
