@@ -148,3 +148,38 @@ def test_eight_processes_take_4000_numbers(backend: Backend) -> None:
     assert counts[NumberState.RESERVED] == total and counts[NumberState.FREE] == 0
     with pytest.raises(NoFreeNumbers):
         NumberPool(backend.db).take(None, NumberMode.ANY_CURRENT)
+
+
+def test_central_server_from_the_settings(backend: Backend, tmp_path: object) -> None:
+    """Mode «Любой свободный с центрального сервера» as the admin sets it: the store connects
+    to the database named in the settings and takes the number there."""
+    from eln_tui.core.domain.model import Eln, Patient
+    from eln_tui.core.errors import CentralServerNotConfigured
+    from eln_tui.core.storage import ElnStore, OrganisationData, SettingsData
+    from eln_tui.core.storage.repository import SYSTEM
+
+    url = f"sqlite:///{tmp_path}/central-settings.sqlite3"
+    central_db = connect(url)
+    upgrade(central_db)
+    NumberPool(central_db).add(numbers(300, 2))
+    store = ElnStore(backend.db)
+    settings = SettingsData(
+        enabled=True,
+        server_url="http://127.0.0.1:9/ws",
+        registry_phone="+7 495 000-00-00",
+        registry_email="eln@example.test",
+        number_mode=NumberMode.ANY_CENTRAL,
+        central_server="cs1",
+    )
+    orgs = [OrganisationData("ГБУЗ", "г. Москва", "1027700132195", uses_integration=True)]
+    store.save_settings(settings, orgs, SYSTEM)
+    draft = Eln(patient=Patient(snils="11223344595"))
+    with pytest.raises(CentralServerNotConfigured, match="адресом его базы данных"):
+        store.take_number(draft, SYSTEM, mode=NumberMode.ANY_CENTRAL, server_tag="srv-a")
+    settings.central_server = url
+    store.save_settings(settings, orgs, SYSTEM)
+    taken = store.take_number(draft, SYSTEM, mode=NumberMode.ANY_CENTRAL, server_tag="srv-a")
+    assert taken.ln_code == numbers(300, 1)[0]
+    assert NumberPool(central_db).get(numbers(300, 1)[0]).state is NumberState.RESERVED
+    assert store.pool().get(numbers(300, 1)[0]).state is NumberState.RESERVED
+    central_db.close()

@@ -41,6 +41,7 @@ from eln_tui.core.domain.model import (
 )
 from eln_tui.core.domain.validators import validate_ogrn, validate_snils
 from eln_tui.core.errors import (
+    CentralServerNotConfigured,
     ConcurrentModification,
     NotFound,
     NumberStateError,
@@ -49,6 +50,7 @@ from eln_tui.core.errors import (
 )
 from eln_tui.core.storage import models as m
 from eln_tui.core.storage.db import (
+    connect,
     current_database,
     execute_insert,
     from_db_time,
@@ -653,6 +655,8 @@ class ElnStore:
     ) -> Eln:
         """«Получить номер»: SNILS check first, then the next free number, marked «Занят»."""
         lifecycle.ensure_can_take_number(eln)
+        if NumberMode(mode) is NumberMode.ANY_CENTRAL and self.central is None:
+            self.central = self._central_from_settings()
         with self.db.atomic():
             number = self.pool().take(server_tag, mode, reserved_by=actor.user_id)
             self._audit(
@@ -664,6 +668,20 @@ class ElnStore:
                 details={"mode": NumberMode(mode).value, "server_tag": server_tag},
             )
         return lifecycle.assign_number(eln, number)
+
+    def _central_from_settings(self) -> Database | None:
+        """The central server's database named in the settings (mode «Любой свободный с
+        центрального сервера»), or None (then the pool says what to configure)."""
+        settings, _ = self.load_settings()
+        url = (settings.central_server or "").strip()
+        if not url:
+            return None
+        if "://" not in url:
+            raise CentralServerNotConfigured(
+                f"Центральный сервер «{url}» в настройке «Способ получения номера для ЭЛН» "
+                "должен быть адресом его базы данных: postgresql://пользователь@сервер/база."
+            )
+        return connect(url)
 
     def discard_unsaved(self, eln: Eln, actor: Signer) -> None:
         """The document is closed without ever being saved: its number returns to «Свободен»."""

@@ -358,7 +358,12 @@ class SettingsScreen(DeskScreen):
                     id="number_mode",
                 )
                 yield Label("Центральный сервер *", id="central_server-label")
-                yield Input(compact=True, id="central_server", max_length=100)
+                yield Input(
+                    compact=True,
+                    id="central_server",
+                    max_length=500,
+                    placeholder="postgresql://пользователь@сервер/база",
+                )
                 yield Label("Имя текущего сервера *", id="server_name-label")
                 yield Input(compact=True, id="server_name", max_length=100)
             yield Static("МО, использующие интеграцию *", classes="subtitle")
