@@ -32,23 +32,19 @@ report progress to the UI with ``screen.app.call_from_thread`` or ``screen.post_
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
-from textual.message import Message
+from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Input, Label, Static
+from textual.widgets import Button, Input, Static
 
-from eln_tui.core.errors import ElnError
 from eln_tui.core.exchange import ExchangeService, fss_config
 from eln_tui.ui.desk import Desk
-from eln_tui.ui.dialogs.base import Dialog
 from eln_tui.ui.dialogs.message import MessageDialog
+from eln_tui.ui.dialogs.pin import RETRY_ERRORS, KeyFound, KeyReady, PinDialog
 from providers.base import NO_PIN, PIN_PAD, CertificateInfo, Pin, PinMode, PinSource
-from providers.errors import ProviderError, TokenNotPresent, WrongPin
 
 T = TypeVar("T")
 
@@ -62,14 +58,10 @@ NO_PROVIDER = (
 )
 
 
-@dataclass(frozen=True)
-class _Ready:
-    certificate: CertificateInfo
-    pin_mode: PinMode
-
-
-class MoPinDialog(Dialog[PinSource | None]):
+class MoPinDialog(PinDialog[PinSource | None]):
     """Ask the PIN of the МО key before ``purpose`` (e.g. «Получение номеров ЭЛН»)."""
+
+    REFUSED = "Обмен с СФР невозможен."
 
     DEFAULT_CSS = """
     MoPinDialog #certificate {
@@ -78,18 +70,11 @@ class MoPinDialog(Dialog[PinSource | None]):
     }
     """
 
-    class Looked(Message):
-        def __init__(self, ready: _Ready | None, error: str | None) -> None:
-            super().__init__()
-            self.ready = ready
-            self.error = error
-
     def __init__(self, desk: Desk, purpose: str, error: str | None = None) -> None:
         super().__init__()
         self.desk = desk
         self.purpose = purpose
         self.error = error
-        self.ready: _Ready | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
@@ -99,19 +84,12 @@ class MoPinDialog(Dialog[PinSource | None]):
                 classes="dialog-text",
             )
             yield Static("Поиск сертификата МО…", id="certificate")
-            with Horizontal(classes="row", id="pin-row"):
-                yield Label("PIN-код ключа МО")
-                yield Input(
-                    password=True,
-                    placeholder="введите PIN-код и нажмите Enter",
-                    compact=True,
-                    id="pin",
-                    disabled=True,
-                )
-            yield Static(self.error or "", classes="dialog-error", id="status")
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("Продолжить", id="ok", variant="primary", disabled=True)
-                yield Button("Отмена", id="cancel")
+            yield from self.pin_controls(
+                "PIN-код ключа МО",
+                Button("Продолжить", id="ok", variant="primary", disabled=True),
+                status=self.error or "",
+                disabled=True,
+            )
 
     def on_mount(self) -> None:
         self.query_one("#cancel", Button).focus()
@@ -122,32 +100,21 @@ class MoPinDialog(Dialog[PinSource | None]):
         desk = self.desk
         provider, reference = desk.provider, desk.mo_reference()
         if provider is None:
-            self.post_message(self.Looked(None, NO_PROVIDER))
+            self.post_message(KeyFound(None, NO_PROVIDER))
             return
         if reference is None:
-            self.post_message(self.Looked(None, NO_MO_KEY))
+            self.post_message(KeyFound(None, NO_MO_KEY))
             return
-        try:
+
+        def find() -> CertificateInfo:
             with desk.db():
                 settings, organisations = desk.store.load_settings()
             fss_config(settings, organisations, desk.fss)  # refuse a hopeless setup before the PIN
-            info = provider.find_certificate(reference)
-            mode = provider.pin_mode(info)
-        except (ProviderError, ElnError) as exc:
-            self.post_message(self.Looked(None, str(exc)))
-            return
-        self.post_message(self.Looked(_Ready(info, mode), None))
+            return provider.find_certificate(reference)
 
-    @on(Looked)
-    def _looked(self, message: Looked) -> None:
-        certificate = self.query_one("#certificate", Static)
-        status = self.query_one("#status", Static)
-        if message.ready is None:
-            certificate.update("Обмен с СФР невозможен.")
-            status.update(message.error or "")
-            self.query_one("#pin-row").display = False
-            return
-        self.ready = ready = message.ready
+        self.post_key(provider, find)
+
+    def key_ready(self, ready: KeyReady) -> None:
         if ready.pin_mode in (PinMode.NONE, PinMode.ELSEWHERE):
             self.dismiss(NO_PIN)
             return
@@ -155,7 +122,7 @@ class MoPinDialog(Dialog[PinSource | None]):
             self.dismiss(PIN_PAD)
             return
         info = ready.certificate
-        certificate.update(
+        self.query_one("#certificate", Static).update(
             f"Сертификат МО: «{info.common_name}»\n"
             f"Серийный номер: {info.serial_hex}\n"
             f"Действителен: {info.not_before:%d.%m.%Y} – {info.not_after:%d.%m.%Y}\n"
@@ -171,14 +138,9 @@ class MoPinDialog(Dialog[PinSource | None]):
     def _ok(self) -> None:
         if self.ready is None:
             return
-        pin = self.query_one("#pin", Input)
-        text = pin.value
-        pin.value = ""  # the PIN does not stay in the widget
-        if not text:
-            self.query_one("#status", Static).update("Введите PIN-код ключа МО.")
-            pin.focus()
-            return
-        self.dismiss(Pin(text))
+        text = self.take_pin(required=True, missing="Введите PIN-код ключа МО.")
+        if text is not None:
+            self.dismiss(Pin(text))
 
     @on(Button.Pressed, "#cancel")
     def _cancel(self) -> None:
@@ -241,7 +203,7 @@ class _ExchangeRun:
         try:
             with self.desk.db(), self.desk.exchange(pin) as service:
                 result = self.operation(service)
-        except (WrongPin, TokenNotPresent) as exc:
+        except RETRY_ERRORS as exc:
             app.call_from_thread(self.ask, exc.message)
             return
         except Exception as exc:  # every failure gets its Russian sentence, not a traceback

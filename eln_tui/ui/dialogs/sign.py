@@ -9,32 +9,26 @@ certificate closes the way to signing; a missing token can be inserted and retri
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import Button, Input, Label, Static
+from textual.widgets import Button, Input, Static
 from textual.worker import Worker, WorkerState
 
 from eln_tui.core import signing
 from eln_tui.core.domain.model import Block, Eln
 from eln_tui.core.errors import ElnError
 from eln_tui.ui.desk import Desk
-from eln_tui.ui.dialogs.base import Dialog
-from providers.base import NO_PIN, PIN_PAD, CertificateInfo, Pin, PinMode
-from providers.errors import PinLocked, ProviderError, TokenNotPresent, WrongPin
+from eln_tui.ui.dialogs.pin import RETRY_ERRORS, KeyFound, KeyReady, PinDialog, pin_source
+from providers.base import CertificateInfo, Pin, PinMode
+from providers.errors import ProviderError
 
 
-@dataclass(frozen=True)
-class Ready:
-    certificate: CertificateInfo
-    pin_mode: PinMode
-
-
-class SignDialog(Dialog[Eln | None]):
+class SignDialog(PinDialog[Eln | None]):
     """Sign ``block`` of the stored ELN ``eln`` (its id and version) with the user's key."""
+
+    REFUSED = "Подписать нельзя."
 
     DEFAULT_CSS = """
     SignDialog #certificate {
@@ -45,12 +39,6 @@ class SignDialog(Dialog[Eln | None]):
         color: $text-success;
     }
     """
-
-    class Prepared(Message):
-        def __init__(self, ready: Ready | None, error: str | None) -> None:
-            super().__init__()
-            self.ready = ready
-            self.error = error
 
     class Signed(Message):
         def __init__(self, eln: Eln) -> None:
@@ -68,7 +56,6 @@ class SignDialog(Dialog[Eln | None]):
         self.desk = desk
         self.eln = eln
         self.block = block
-        self.ready: Ready | None = None
 
     def compose(self) -> ComposeResult:
         eln = self.eln
@@ -83,19 +70,11 @@ class SignDialog(Dialog[Eln | None]):
                 classes="dialog-text",
             )
             yield Static("Поиск сертификата вашего профиля…", id="certificate")
-            with Horizontal(classes="row", id="pin-row"):
-                yield Label("PIN-код (пароль ключа)")
-                yield Input(
-                    password=True,
-                    placeholder="введите PIN-код и нажмите Enter",
-                    compact=True,
-                    id="pin",
-                    disabled=True,
-                )
-            yield Static("", classes="dialog-error", id="status")
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("Подписать", id="sign", variant="primary", disabled=True)
-                yield Button("Отмена", id="cancel")
+            yield from self.pin_controls(
+                "PIN-код (пароль ключа)",
+                Button("Подписать", id="sign", variant="primary", disabled=True),
+                disabled=True,
+            )
 
     def on_mount(self) -> None:
         self.query_one("#cancel", Button).focus()
@@ -109,14 +88,15 @@ class SignDialog(Dialog[Eln | None]):
         provider = desk.provider
         if provider is None:
             self.post_message(
-                self.Prepared(
+                KeyFound(
                     None,
                     "Средство подписи на этом рабочем месте не настроено: обратитесь к "
                     "администратору («eln crypto use»).",
                 )
             )
             return
-        try:
+
+        def find() -> CertificateInfo:
             available = provider.availability()
             if not available:
                 raise ProviderError(available.reason)
@@ -125,24 +105,13 @@ class SignDialog(Dialog[Eln | None]):
                 desk.load_settings()
                 current = desk.store.load(self.eln.id)  # type: ignore[arg-type]
                 signing.ensure_can_sign(current, self.block, desk.user, desk.context())
-            mode = provider.pin_mode(info)
-        except (ProviderError, ElnError) as exc:
-            self.post_message(self.Prepared(None, str(exc)))
-            return
-        self.post_message(self.Prepared(Ready(info, mode), None))
+            return info
 
-    @on(Prepared)
-    def _prepared(self, message: Prepared) -> None:
-        status = self.query_one("#status", Static)
-        certificate = self.query_one("#certificate", Static)
-        if message.ready is None:
-            certificate.update("Подписать нельзя.")
-            status.update(message.error or "")
-            self.query_one("#pin-row").display = False
-            return
-        self.ready = message.ready
-        info = message.ready.certificate
-        certificate.update(
+        self.post_key(provider, find)
+
+    def key_ready(self, ready: KeyReady) -> None:
+        info = ready.certificate
+        self.query_one("#certificate", Static).update(
             f"Сертификат: «{info.common_name}»\n"
             f"Серийный номер: {info.serial_hex}\n"
             f"Действителен до: {info.not_after:%d.%m.%Y}\n"
@@ -151,13 +120,15 @@ class SignDialog(Dialog[Eln | None]):
         sign = self.query_one("#sign", Button)
         sign.disabled = False
         pin = self.query_one("#pin", Input)
-        if message.ready.pin_mode is PinMode.ASK:
+        if ready.pin_mode is PinMode.ASK:
             pin.disabled = False
             pin.focus()
         else:
             self.query_one("#pin-row").display = False
-            if message.ready.pin_mode is PinMode.PIN_PAD:
-                status.update("PIN-код вводится на считывателе после нажатия «Подписать».")
+            if ready.pin_mode is PinMode.PIN_PAD:
+                self.query_one("#status", Static).update(
+                    "PIN-код вводится на считывателе после нажатия «Подписать»."
+                )
             sign.focus()
 
     # --- signing (worker) -----------------------------------------------------------------
@@ -167,15 +138,11 @@ class SignDialog(Dialog[Eln | None]):
     def _sign(self) -> None:
         if self.ready is None or self.query_one("#sign", Button).disabled:
             return
-        pin = self.query_one("#pin", Input)
-        text = pin.value
-        pin.value = ""  # the PIN does not stay in the widget
-        if self.ready.pin_mode is PinMode.ASK and not text:
-            self.query_one("#status", Static).update("Введите PIN-код.")
-            pin.focus()
+        text = self.take_pin(required=self.ready.pin_mode is PinMode.ASK)
+        if text is None:
             return
         self.query_one("#sign", Button).disabled = True
-        pin.disabled = True
+        self.query_one("#pin", Input).disabled = True
         self.query_one("#status", Static).update("Подписание…")
         self.sign(text)
 
@@ -184,8 +151,7 @@ class SignDialog(Dialog[Eln | None]):
         assert self.ready is not None
         desk, provider = self.desk, self.desk.provider
         assert provider is not None
-        mode = self.ready.pin_mode
-        source = Pin(pin_text) if pin_text else (PIN_PAD if mode is PinMode.PIN_PAD else NO_PIN)
+        source = pin_source(pin_text, self.ready.pin_mode)
         try:
             with desk.db(), provider.open_session(self.ready.certificate, source) as session:
                 eln = signing.sign_block(
@@ -197,11 +163,9 @@ class SignDialog(Dialog[Eln | None]):
                     expected_version=self.eln.version,
                     context=desk.context(),
                 )
-        except WrongPin as exc:
+        except RETRY_ERRORS as exc:
             self.post_message(self.Failed(exc, retry=True))
-        except TokenNotPresent as exc:
-            self.post_message(self.Failed(exc, retry=True))
-        except (PinLocked, ProviderError, ElnError) as exc:
+        except (ProviderError, ElnError) as exc:
             self.post_message(self.Failed(exc, retry=False))
         else:
             self.post_message(self.Signed(eln))
@@ -215,21 +179,10 @@ class SignDialog(Dialog[Eln | None]):
 
     @on(Failed)
     def _failed(self, message: Failed) -> None:
-        status = self.query_one("#status", Static)
-        status.update(str(message.error))
-        if not message.retry:
-            self.query_one("#pin-row").display = False
-            self.query_one("#cancel", Button).focus()
-            return
-        self.query_one("#sign", Button).disabled = False
-        if isinstance(message.error, TokenNotPresent):
-            self.query_one("#sign", Button).label = "Повторить"
-        pin = self.query_one("#pin", Input)
-        if self.ready is not None and self.ready.pin_mode is PinMode.ASK:
-            pin.disabled = False
-            pin.focus()
-        else:
-            self.query_one("#sign", Button).focus()
+        ask_pin = self.ready is not None and self.ready.pin_mode is PinMode.ASK
+        self.pin_failed(
+            message.error, self.query_one("#sign", Button), retry=message.retry, ask_pin=ask_pin
+        )
 
     @on(Worker.StateChanged)
     def _crashed(self, event: Worker.StateChanged) -> None:

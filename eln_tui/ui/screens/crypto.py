@@ -16,16 +16,16 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.events import DescendantFocus
 from textual.message import Message
-from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Static
+from textual.widgets import Button, DataTable, Footer, Header, Input, Static
 
 from eln_tui.core.workstation import choose_provider
 from eln_tui.ui.desk import Desk
-from eln_tui.ui.dialogs.base import Dialog
+from eln_tui.ui.dialogs.pin import PinDialog, pin_source
 from eln_tui.ui.screens.base import DeskScreen
-from providers.base import NO_PIN, PIN_PAD, CertificateInfo, Pin, PinMode, PinSource, Provider
+from providers.base import CertificateInfo, Pin, PinMode, Provider
 from providers.config import load_config
 from providers.errors import (
     BadConfiguration,
@@ -69,7 +69,7 @@ class Used(Message):
         self.note = note
 
 
-class SignCheckDialog(Dialog[SignCheck | None]):
+class SignCheckDialog(PinDialog[SignCheck | None]):
     """Sign a test digest with one certificate (PIN as its provider wants it) and verify it."""
 
     class Done(Message):
@@ -98,18 +98,11 @@ class SignCheckDialog(Dialog[SignCheck | None]):
                 classes="dialog-text",
                 id="test-cert",
             )
-            with Horizontal(classes="row", id="pin-row"):
-                yield Label("PIN-код (пароль ключа)")
-                yield Input(
-                    password=True,
-                    placeholder="введите PIN-код и нажмите Enter",
-                    compact=True,
-                    id="pin",
-                )
-            yield Static("", classes="dialog-error", id="status")
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("Подписать", id="sign", variant="primary")
-                yield Button("Закрыть", id="cancel")
+            yield from self.pin_controls(
+                "PIN-код (пароль ключа)",
+                Button("Подписать", id="sign", variant="primary"),
+                cancel="Закрыть",
+            )
 
     def on_mount(self) -> None:
         self.mode = self.provider.pin_mode(self.info)
@@ -133,12 +126,8 @@ class SignCheckDialog(Dialog[SignCheck | None]):
         button = self.query_one("#sign", Button)
         if button.disabled:
             return
-        pin = self.query_one("#pin", Input)
-        text = pin.value
-        pin.value = ""  # the PIN does not stay in the widget
-        if self.mode is PinMode.ASK and not text:
-            self.query_one("#status", Static).update("Введите PIN-код.")
-            pin.focus()
+        text = self.take_pin(required=self.mode is PinMode.ASK)
+        if text is None:
             return
         button.disabled = True
         self.query_one("#status", Static).update("Подписание…")
@@ -146,11 +135,7 @@ class SignCheckDialog(Dialog[SignCheck | None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, description="Проверка подписи")
     def sign(self, pin_text: str) -> None:
-        source: PinSource
-        if pin_text:
-            source = Pin(pin_text)
-        else:
-            source = PIN_PAD if self.mode is PinMode.PIN_PAD else NO_PIN
+        source = pin_source(pin_text, self.mode)
         try:
             result = sign_check(self.provider, self.info, source)
         except ProviderError as exc:
@@ -179,18 +164,13 @@ class SignCheckDialog(Dialog[SignCheck | None]):
         status = self.query_one("#status", Static)
         button = self.query_one("#sign", Button)
         if message.error is not None:
-            status.update(message.error.message)
-            if isinstance(message.error, PinLocked):
-                self.query_one("#pin-row").display = False
-                self.query_one("#cancel", Button).focus()
-                return
-            button.disabled = False
-            if isinstance(message.error, TokenNotPresent):
-                button.label = "Повторить"
-            if self.mode is PinMode.ASK and not isinstance(message.error, TokenNotPresent):
-                self.query_one("#pin", Input).focus()
-            else:
-                button.focus()
+            error = message.error
+            self.pin_failed(
+                error,
+                button,
+                retry=not isinstance(error, PinLocked),
+                ask_pin=self.mode is PinMode.ASK and not isinstance(error, TokenNotPresent),
+            )
             return
         result = message.result
         assert result is not None
@@ -207,8 +187,7 @@ class SignCheckDialog(Dialog[SignCheck | None]):
             lines.append("Внимание: сертификат сейчас недействителен (срок действия).")
         status.update("\n".join(lines))
         status.set_class(result.verified, "-ok")
-        self.query_one("#pin-row").display = False
-        self.query_one("#cancel", Button).focus()
+        self.close_pin()
 
     @on(Button.Pressed, "#cancel")
     def _cancel(self) -> None:
