@@ -199,7 +199,7 @@ def test_eln_received_from_another_mo(world: World, how: str) -> None:
         await settle(pilot)
         assert isinstance(pilot.app.screen, ReceivedDialog)
         assert str(received.ln_code) in screen_text(pilot.app)
-        await keys(pilot, "enter", "enter")  # the first (only) ELN
+        await keys(pilot, "enter")  # the only ELN is taken at once
         if how == "close":
             await keys(pilot, "enter")  # return to work the day after the last period
             page = editor(pilot)
