@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -167,3 +167,45 @@ def test_100k_rows_page_quickly(backend: Backend) -> None:
         assert page.rows, label
     slow = {k: round(v, 3) for k, v in timings.items() if v > 0.25}
     assert not slow, f"journal pages slower than 0.25 s: {slow}"
+
+
+def test_period_end_filter_pages_with_view_and_search(backend: Backend, store: ElnStore) -> None:
+    bulk_elns(backend, 400)  # last_dt2 of row i: 2024-01-05 + (i % 300) days
+    pending = STATES.index("pending")
+
+    def ends(i: int) -> date:
+        return date(2024, 1, 5) + timedelta(days=i % 300)
+
+    start, end = date(2024, 1, 15), date(2024, 2, 13)
+    expected = [
+        910000000000 + i
+        for i in range(399, -1, -1)
+        if i % 300 and i % 6 == pending and start <= ends(i) <= end
+    ]
+    assert len(expected) > 6  # several pages of 3, rows from both laps of the 300 days
+    seen: list[int] = []
+    after = None
+    while True:
+        page = store.journal(
+            JournalView.NOT_SENT, after=after, limit=3, count=True, ends_from=start, ends_to=end
+        )
+        assert page.total == len(expected)
+        seen += [int(r.ln_code or 0) for r in page.rows]
+        assert all(start <= (r.last_dt2 or date.min) <= end for r in page.rows)
+        if page.next_after is None:
+            break
+        after = page.next_after
+    assert seen == expected
+    # combined with a search (surname of row i is SURNAMES[i % 8]: «Смирнов» when i % 8 == 4)
+    found = store.journal(search="смир", ends_from=start, ends_to=end, limit=500, count=True)
+    wanted = [i for i in range(400) if i % 300 and i % 8 == 4 and start <= ends(i) <= end]
+    assert found.total == len(wanted) > 0
+    assert {r.patient_fio for r in found.rows} == {"Смирнов Тест"}
+    # one day, an open end on either side, and a range with nothing in it
+    day = store.journal(ends_from=date(2024, 1, 20), ends_to=date(2024, 1, 20), count=True)
+    assert day.total == len([i for i in range(1, 400) if ends(i) == date(2024, 1, 20)]) == 2
+    late = store.journal(ends_from=date(2024, 10, 1), count=True)
+    assert late.total == len([i for i in range(1, 400) if i % 300 and ends(i) >= date(2024, 10, 1)])
+    early = store.journal(ends_to=date(2024, 1, 6), count=True)
+    assert early.total == len([i for i in range(1, 400) if i % 300 and ends(i) <= date(2024, 1, 6)])
+    assert store.journal(ends_from=date(2025, 1, 1), count=True).total == 0

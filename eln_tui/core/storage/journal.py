@@ -3,7 +3,9 @@
 Rows are newest first (by id). Paging is keyset-based: pass the ``next_after`` of a page as
 ``after`` to get the next one; this stays fast at any depth. ``offset`` is available for jumping
 but grows linearly. Searching takes a ELN number or SNILS (digits; a prefix is enough) or a
-surname prefix (case-insensitive). Every filter is backed by an index (see ``models.Eln``).
+surname prefix (case-insensitive). ``ends_from``/``ends_to`` keep the ELNs whose release period
+ends within those days (inclusive; the daily registry goes by that date). Every filter is backed
+by an index (see ``models.Eln``).
 """
 
 from __future__ import annotations
@@ -90,9 +92,13 @@ def journal_page(
     limit: int = 50,
     doctor_id: int | None = None,
     count: bool = False,
+    ends_from: date | None = None,
+    ends_to: date | None = None,
     db: Database | None = None,
 ) -> Page:
-    """One page of ``view``; ``doctor_id`` restricts it to that treating doctor's ELNs."""
+    """One page of ``view``; ``doctor_id`` restricts it to that treating doctor's ELNs;
+    ``ends_from``/``ends_to`` (either may be None) bound the release period's end date
+    (``last_dt2``), both inclusive; an ELN without that date is left out by either bound."""
     db = db if db is not None else current_database()
     limit = max(1, min(limit, MAX_LIMIT))
     view = JournalView(view)
@@ -105,6 +111,10 @@ def journal_page(
         found = search_condition(search, db)
         if found is not None:
             condition &= found
+    if ends_from is not None:
+        condition &= m.Eln.last_dt2 >= ends_from
+    if ends_to is not None:
+        condition &= m.Eln.last_dt2 <= ends_to
     total = None
     if count:
         total = m.Eln.select().where(condition).bind(db).count()
