@@ -94,13 +94,13 @@ class Wire:
         self.sent: list[tuple[str, bytes, dict[str, str]]] = []
 
     def attach(self, client: FssClient) -> FssClient:
-        post = client.transport.post
+        post = client.transport.post_capped
 
-        def recording(address: str, message: bytes, headers: dict[str, str], **kw: Any) -> Any:
+        def recording(address: str, message: bytes, headers: dict[str, str], limit: int) -> Any:
             self.sent.append((address, message, dict(headers)))
-            return post(address, message, headers, **kw)
+            return post(address, message, headers, limit)
 
-        client.transport.post = recording  # type: ignore[method-assign]
+        client.transport.post_capped = recording  # type: ignore[method-assign]
         return client
 
 

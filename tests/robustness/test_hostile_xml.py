@@ -184,14 +184,10 @@ def client_answered_with(
     )
     client = FssClient(config, SoftKey(pki.mo), audit=records.append)
 
-    def post(address: str, message: bytes, headers: dict[str, str], **kw: Any) -> Any:
-        response = requests.Response()
-        response.status_code = status
-        response._content = body
-        response.headers["Content-Type"] = "text/xml; charset=utf-8"
-        return response
+    def post(address: str, message: bytes, headers: dict[str, str], limit: int) -> Any:
+        return status, body  # what a hostile server answers (the size cap: test_reply_limit)
 
-    client.transport.post = post  # type: ignore[method-assign]
+    client.transport.post_capped = post  # type: ignore[method-assign]
     return client, records
 
 

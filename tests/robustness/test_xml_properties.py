@@ -219,14 +219,14 @@ def encrypted_reply(emulator: Emulator, pki: Pki) -> tuple[FssClient, bytes, Any
     """An encrypted, Fund-signed getNewLNNumRange reply of the emulator as received."""
     client = _emulator_client(emulator, pki)
     received: list[bytes] = []
-    post = client.transport.post
+    post = client.transport.post_capped
 
     def capture(*args: Any, **kw: Any) -> Any:
-        response = post(*args, **kw)
-        received.append(response.content)
-        return response
+        status, body = post(*args, **kw)
+        received.append(body)
+        return status, body
 
-    client.transport.post = capture  # type: ignore[method-assign]
+    client.transport.post_capped = capture  # type: ignore[method-assign]
     result = client.get_new_ln_num_range(2)
     assert len(result.numbers) == 2 and b"EncryptedData" in received[-1]
     return client, received[-1], result

@@ -67,9 +67,12 @@ from eln_tui.core.fss.security import (
 from eln_tui.core.fss.service import build_payload, make_transport, operation_info
 from gostsign.errors import GostError
 from gostsign.xml import schema
+from gostsign.xml.parse import MAX_BYTES
 
 #: Our cap on one getNewLNNumRange (the Fund publishes none; SAMSON caps at 1000).
 MAX_NUMBERS_PER_REQUEST = 1000
+#: Replies are read as a stream up to the XML parser's own limit, never further.
+MAX_REPLY_BYTES = MAX_BYTES
 
 
 def _now() -> datetime:
@@ -377,8 +380,8 @@ class FssClient:
             body: bytes | None = None
             try:
                 try:
-                    response = self.transport.post(  # type: ignore[no-untyped-call]
-                        endpoint, secured.wire, headers
+                    status, body = self.transport.post_capped(
+                        endpoint, secured.wire, headers, MAX_REPLY_BYTES
                     )
                 except requests.Timeout as exc:
                     raise FssTimeout(
@@ -392,8 +395,6 @@ class FssClient:
                         "адрес сервера.",
                         detail=str(exc),
                     ) from None
-                status = response.status_code
-                body = response.content
                 reply = self.wsse.open_reply(body, operation=operation, http_status=status)
             except FssError as exc:
                 self._record(

@@ -110,6 +110,10 @@ class ReplyFormatError(FssReplyError):
     """The reply is signed correctly but its content is not what the operation returns."""
 
 
+class ReplyTooLarge(FssReplyError):
+    """The reply is larger than any reply of the Fund can be; reading stopped at the limit."""
+
+
 __all__ = [
     "FssConfigError",
     "FssError",
@@ -123,4 +127,5 @@ __all__ = [
     "ReplyDecryptError",
     "ReplyFormatError",
     "ReplySignatureError",
+    "ReplyTooLarge",
 ]

@@ -30,7 +30,7 @@ from lxml import etree
 from zeep.transports import Transport
 
 from eln_tui.core.fss.config import ProtocolVersion
-from eln_tui.core.fss.errors import FssConfigError, FssRequestError
+from eln_tui.core.fss.errors import FssConfigError, FssRequestError, ReplyTooLarge
 from eln_tui.core.fss.operations import Operation
 
 _PACKAGES = {
@@ -91,6 +91,30 @@ class BundledTransport(Transport):
         )
         self.version = version
 
+    def post_capped(
+        self, address: str, message: bytes, headers: dict[str, str], limit: int
+    ) -> tuple[int, bytes]:
+        """POST a request; the status and at most ``limit`` bytes of the reply.
+
+        The reply is read as a stream and refused once it passes ``limit`` (the XML parser's own
+        cap), so a hostile or broken server cannot make the workstation hold an endless body.
+        """
+        response = self.session.post(
+            address, data=message, headers=headers, timeout=self.operation_timeout, stream=True
+        )
+        try:
+            declared = response.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > limit:
+                raise _too_large(limit, f"Content-Length {declared}")
+            body = bytearray()
+            for chunk in response.iter_content(64 * 1024):
+                body += chunk
+                if len(body) > limit:
+                    raise _too_large(limit, "body exceeds the limit")
+            return response.status_code, bytes(body)
+        finally:
+            response.close()
+
     def load(self, url: str) -> bytes:
         name = bundled_name(self.version, url or "")
         if name is None:
@@ -100,6 +124,15 @@ class BundledTransport(Transport):
                 detail=f"refused to load {url!r}",
             )
         return read_bundled(self.version, name)
+
+
+def _too_large(limit: int, detail: str) -> ReplyTooLarge:
+    return ReplyTooLarge(
+        f"Ответ сервиса СФР больше {limit // (1024 * 1024)} МБ и не принят: такого ответа "
+        "сервис не даёт. Если отправлялся реестр, перед повторной отправкой программа сверит "
+        "ЭЛН с СФР.",
+        detail=detail,
+    )
 
 
 @dataclass(frozen=True)
