@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, Select
+from textual.widgets import DataTable, Input, Select, Static
 
 from eln_tui.core.domain.codes import JournalState, JournalView, Role
 from eln_tui.core.storage import ElnStore
@@ -26,6 +26,7 @@ from eln_tui.ui.dialogs.disable import DisableDialog
 from eln_tui.ui.dialogs.fetch import FetchDialog
 from eln_tui.ui.dialogs.message import MessageDialog
 from eln_tui.ui.dialogs.mo_pin import MoPinDialog
+from eln_tui.ui.dialogs.period_end import PeriodEndDialog
 from eln_tui.ui.registry import ScreenRegistry, default_registry
 from eln_tui.ui.screens import journal as journal_module
 from eln_tui.ui.screens import journal_desks
@@ -201,6 +202,99 @@ def test_search_in_a_view(demo: DemoWorkspace, tmp_path: Path) -> None:
         await keys(pilot, "escape")
         await type_into(pilot, search, f"{10_000_000_000 + 2:011d}")  # SNILS
         assert shown(screen) == ["Смирнова"]
+
+    run(app_for(demo, tmp_path), SMALL, scenario)
+
+
+def scope(screen: JournalScreen) -> str:
+    return str(screen.query_one("#scope", Static).render())
+
+
+async def period_end(
+    pilot: Pilot[Any], start: str, end: str, *, typed: bool = False
+) -> PeriodEndDialog:
+    """F6, both dates over the shown ones, Enter in «по». ``typed``: key by key (a field selects
+    its text on focus, Tab goes to «по», Backspace empties a field); else put into the fields
+    (each key press costs a repaint)."""
+    await keys(pilot, "f6")
+    dialog = pilot.app.screen
+    assert isinstance(dialog, PeriodEndDialog), dialog
+    assert dialog.focused is dialog.query_one("#ends-from", Input)
+    if typed:
+        await keys(pilot, *(start or ["backspace"]), "tab", *(end or ["backspace"]), "enter")
+    else:
+        dialog.query_one("#ends-from", Input).value = start
+        await type_into(pilot, dialog.query_one("#ends-to", Input), end)
+    return dialog
+
+
+def test_filter_by_period_end(demo: DemoWorkspace, tmp_path: Path) -> None:
+    fixed_rows(demo.store)  # row i ends on 05.03.2024 + i days
+
+    async def scenario(pilot: Pilot[Any]) -> None:
+        screen = await to_journal(pilot)
+        assert len(screen.rows) == len(KINDS)
+        await period_end(pilot, "06.03.2024", "08.03.2024", typed=True)
+        assert isinstance(pilot.app.screen, JournalScreen)
+        assert shown(screen) == ["Соколов", "Смирнова", "Павлова"]
+        text = screen_text(pilot.app)
+        assert "[Полный список: 3] окончание 06.03–08.03.2024" in text
+        assert all(len(line) <= SMALL[0] for line in text.splitlines())
+        # the filter stays in another view, and a search narrows it further
+        await keys(pilot, "3")
+        assert shown(screen) == ["Соколов", "Смирнова"]
+        assert scope(screen) == "[Переданы: 2] окончание 06.03–08.03.2024"
+        await keys(pilot, "1")
+        await type_into(pilot, screen.query_one("#search", Input), "смир")
+        assert shown(screen) == ["Смирнова"]
+        assert scope(screen) == "[Полный список: 1] окончание 06.03–08.03.2024"
+        # Esc: the search first, then the dates
+        await keys(pilot, "escape")
+        assert shown(screen) == ["Соколов", "Смирнова", "Павлова"]
+        await keys(pilot, "escape")
+        assert len(screen.rows) == len(KINDS)
+        assert scope(screen) == f"[Полный список: {len(KINDS)}]"
+        # one bound only; an empty pair clears the filter
+        await period_end(pilot, "", "05.03.2024")
+        assert shown(screen) == ["Петров"]
+        assert scope(screen) == "[Полный список: 1] окончание по 05.03.2024"
+        await keys(pilot, "5")  # nothing of «Ошибки передачи» ends by then
+        assert shown(screen) == []
+        assert "ЭЛН не найдены (окончание по 05.03.2024)" in screen_text(pilot.app)
+        await keys(pilot, "1")
+        await period_end(pilot, "", "", typed=True)
+        assert len(screen.rows) == len(KINDS)
+        assert "окончание" not in scope(screen)
+
+    run(app_for(demo, tmp_path), SMALL, scenario)
+
+
+def test_period_end_refuses_bad_dates(demo: DemoWorkspace, tmp_path: Path) -> None:
+    fixed_rows(demo.store)
+
+    async def scenario(pilot: Pilot[Any]) -> None:
+        screen = await to_journal(pilot)
+        await period_end(pilot, "06.03.2024", "")
+        assert scope(screen) == "[Полный список: 7] окончание с 06.03.2024"
+        # a bad date and a reversed range are refused, naming the field; Esc keeps the filter
+        dialog = await period_end(pilot, "32.03.2024", "")
+        assert pilot.app.screen is dialog
+        error = str(dialog.query_one("#error", Static).render())
+        assert "«Окончание периода с»" in error and "не является датой" in error
+        assert dialog.focused is dialog.query_one("#ends-from", Input)
+        await keys(pilot, "escape")
+        dialog = await period_end(pilot, "01.03.2024", "31.02.2024")
+        assert "«Окончание периода по»" in str(dialog.query_one("#error", Static).render())
+        assert dialog.focused is dialog.query_one("#ends-to", Input)
+        dialog.query_one("#ends-to", Input).value = "29.02.2024"
+        await keys(pilot, "enter")
+        assert pilot.app.screen is dialog
+        assert "позже «Окончание периода по»" in str(dialog.query_one("#error", Static).render())
+        await keys(pilot, "escape")
+        assert isinstance(pilot.app.screen, JournalScreen) and len(screen.rows) == 7
+        # «Сбросить» (Tab to it from the first field: «по», «Применить», «Сбросить») clears it
+        await keys(pilot, "f6", "tab", "tab", "tab", "enter")
+        assert isinstance(pilot.app.screen, JournalScreen) and len(screen.rows) == len(KINDS)
 
     run(app_for(demo, tmp_path), SMALL, scenario)
 

@@ -2,9 +2,10 @@
 
 Six nested views (keys 1–6, or ←/→ in the list), the seed's columns (номер ЛН, ФИО пациента,
 dates of the release period, состояние ЛН; «Ошибки передачи» adds the error), search by number,
-SNILS or surname. Rows come a page at a time (keyset paging, as in «Мои ЭЛН»); the next page is
-fetched when the cursor nears the end, so a journal of any size opens and filters at once. The
-total of the view is one COUNT query with the first page.
+SNILS or surname, and F6 filters by the end date of the release period (a day or a range; the
+daily registry goes by that date) in any view. Rows come a page at a time (keyset paging, as in
+«Мои ЭЛН»); the next page is fetched when the cursor nears the end, so a journal of any size opens
+and filters at once. The total of the view is one COUNT query with the first page.
 
 From here the operator opens an ELN (the editor decides what may still change), fetches an ELN
 from the Fund («Получить из ЕИИС Соцстрах») and cancels one in the Fund («Прекращение ЛН»).
@@ -28,6 +29,7 @@ from eln_tui.core.domain.lifecycle import journal_state
 from eln_tui.core.domain.model import Eln
 from eln_tui.core.storage import JournalRow
 from eln_tui.ui.dialogs.message import MessageDialog
+from eln_tui.ui.dialogs.period_end import PeriodEnd
 from eln_tui.ui.formmodel import format_date
 from eln_tui.ui.screens.my_elns import short_fio
 from eln_tui.ui.screens.paged import (
@@ -35,7 +37,6 @@ from eln_tui.ui.screens.paged import (
     ElnListScreen,
     ListPage,
     ListTable,
-    clear_search_binding,
     open_binding,
     refresh_binding,
     search_binding,
@@ -156,6 +157,15 @@ class JournalScreen(ElnListScreen):
             id="journal.fetch",
         ),
         refresh_binding("journal"),
+        # not in the footer: with it the 80-column footer overflows (F1 lists it)
+        Binding(
+            "f6",
+            "dates",
+            "Даты",
+            show=False,
+            tooltip="Фильтр по дате окончания периода освобождения",
+            id="journal.dates",
+        ),
         Binding(
             "f8",
             "disable",
@@ -174,7 +184,14 @@ class JournalScreen(ElnListScreen):
             )
             for index, view in enumerate(VIEWS, start=1)
         ),
-        clear_search_binding("journal"),
+        Binding(
+            "escape",
+            "clear_search",
+            "Сброс",
+            show=False,
+            tooltip="Очистить поиск, затем фильтр по дате окончания",
+            id="journal.clear",
+        ),
     ]
 
     TABLE_ID = "journal"
@@ -186,6 +203,7 @@ class JournalScreen(ElnListScreen):
         self.view = JournalView.ALL
         self._columns_view: JournalView | None = None
         self._short_dates = False
+        self.period_end = PeriodEnd()  # the filter by the release period's end date
 
     def compose_top(self) -> ComposeResult:
         yield Static("", id="views")
@@ -250,16 +268,28 @@ class JournalScreen(ElnListScreen):
     def _request(self, after: int | None, append: bool, token: int) -> None:
         if not append:
             self.query_one("#scope", Static).update("[загрузка…]")
-        self.fetch(self.view, self.search_text(), after, append, token)
+        self.fetch(self.view, self.search_text(), self.period_end, after, append, token)
 
     @work(thread=True, exit_on_error=False, group="list", description="Загрузка журнала ЭЛН")
     def fetch(
-        self, view: JournalView, search: str | None, after: int | None, append: bool, token: int
+        self,
+        view: JournalView,
+        search: str | None,
+        ends: PeriodEnd,
+        after: int | None,
+        append: bool,
+        token: int,
     ) -> None:
         desk = self.desk
         with desk.db():
             page = desk.store.journal(
-                view, search=search, after=after, limit=PAGE, count=not append
+                view,
+                search=search,
+                ends_from=ends.start,
+                ends_to=ends.end,
+                after=after,
+                limit=PAGE,
+                count=not append,
             )
         self.post_message(
             ListPage(page.rows, page.next_after, total=page.total, append=append, token=token)
@@ -267,13 +297,22 @@ class JournalScreen(ElnListScreen):
 
     def _shown(self) -> None:
         total = self.total if self.total is not None else len(self.rows)
-        self.query_one("#scope", Static).update(f"[{SHORT_VIEW[self.view]}: {total}]")
+        scope = f"[{SHORT_VIEW[self.view]}: {total}]"
+        if self.period_end.active:
+            scope += " " + self.period_end.describe()
+        self.query_one("#scope", Static).update(scope)
 
     def _detail(self) -> None:
         row = self.current_row()
         detail = self.query_one("#row-detail", Static)
         if row is None:
             searching = bool(self.query_one("#search", Input).value.strip())
+            if self.period_end.active:
+                detail.update(
+                    f"ЭЛН не найдены ({self.period_end.describe()}). "
+                    "F6 — изменить даты, Esc — сбросить поиск, затем даты."
+                )
+                return
             detail.update(
                 "ЭЛН не найдены."
                 if searching
@@ -309,6 +348,33 @@ class JournalScreen(ElnListScreen):
         index = (VIEWS.index(self.view) + message.step) % len(VIEWS)
         self.set_view(VIEWS[index])
 
+    # --- the release period's end date ---------------------------------------------------------
+
+    def action_dates(self) -> None:
+        from eln_tui.ui.dialogs.period_end import PeriodEndDialog
+
+        def chosen(value: PeriodEnd | None) -> None:
+            if value is not None:
+                self.set_period_end(value)
+
+        self.app.push_screen(PeriodEndDialog(self.period_end), chosen)
+
+    def set_period_end(self, value: PeriodEnd) -> None:
+        if value == self.period_end:
+            return
+        self.period_end = value
+        row = self.current_row()
+        self._restore = row.id if row is not None else None
+        self.reload()
+
+    def action_clear_search(self) -> None:
+        """Esc: the search first (as in «Мои ЭЛН»), then the date filter."""
+        if not self.query_one("#search", Input).value and self.period_end.active:
+            self.set_period_end(PeriodEnd())
+            self.table.focus()
+            return
+        super().action_clear_search()
+
     # --- the Fund -------------------------------------------------------------------------
 
     def action_fetch(self) -> None:
@@ -321,6 +387,7 @@ class JournalScreen(ElnListScreen):
                 f"ЭЛН № {eln.ln_code} получен из ЕИИС «Соцстрах»: {eln.patient_fio}.", timeout=6
             )
             self.query_one("#search", Input).value = ""  # the loaded list follows at once
+            self.period_end = PeriodEnd()  # nor may the date filter hide it
             self._restore = eln.id
             # a refreshed ELN of our own stays where it is; show it in the full list then
             received = journal_state(eln) is JournalState.RECEIVED
