@@ -359,3 +359,20 @@ def test_foreign_eln_received_and_continued(
     assert sorted(report.accepted) == sorted([number, new.ln_code]), report
     assert emu.eln(number).state == "030"
     assert emu.eln(new.ln_code).state == "010"
+
+
+def test_a_lost_numbers_reply_says_how_to_recover(
+    store: ElnStore, people: People, emu: Any, parties: Parties
+) -> None:
+    """The Fund applied getNewLNNumRange but the reply failed: the message names the way back."""
+    from eln_tui.core.fss.errors import FssError
+
+    svc = service(store, people, emu, parties)
+    emu.inject("http500", operation="getNewLNNumRange", times=1)
+    try:
+        with pytest.raises(FssError) as info:
+            svc.request_numbers(2)
+    finally:
+        emu.clear_faults()
+    assert "«Загрузить выданные ранее»" in info.value.message
+    assert str(info.value) == info.value.message

@@ -241,7 +241,16 @@ class ExchangeService:
         сервера»); None leaves the numbers to every server. After a lost reply the numbers are
         recovered by :meth:`import_existing`.
         """
-        result = self.client.get_new_ln_num_range(count)
+        try:
+            result = self.client.get_new_ln_num_range(count)
+        except (FssTransportError, FssReplyError) as exc:
+            # The Fund may have issued the numbers and the reply was lost: say how to get them.
+            exc.message = (
+                f"{exc.message} Если СФР успел выдать номера, их можно загрузить: «Загрузить "
+                "выданные ранее» (getExistingLNNumRange)."
+            )
+            exc.args = (exc.message,)
+            raise
         numbers = list(result.numbers)
         with self.db.atomic():
             self.store.pool().add(numbers, ogrn=self.client.config.ogrn, server_tag=server_tag)
