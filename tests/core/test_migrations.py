@@ -81,3 +81,16 @@ def test_default_url(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
     assert default_url() == f"sqlite:///{tmp_path}/eln-tui/eln.sqlite3"
     assert isinstance(connect(), peewee.SqliteDatabase)
+
+
+def test_v2_database_gets_the_audit_indexes(backend: Backend) -> None:
+    """A database made before v3 (no audit indexes, version 2) gets them in place."""
+    db, table = backend.db, m.AuditEntry._meta.table_name
+    for column in ("login", "action"):
+        db.execute_sql(f'DROP INDEX "{table}_{column}_id"')  # type: ignore[no-untyped-call]
+    with db.bind_ctx([m.SchemaVersion]):
+        m.SchemaVersion.delete().where(m.SchemaVersion.version > 2).execute()
+    assert schema_version(db) == 2
+    assert upgrade(db) == SCHEMA_VERSION
+    names = {index.name for index in db.get_indexes(table)}
+    assert {f"{table}_login_id", f"{table}_action_id"} <= names

@@ -85,9 +85,21 @@ def _v2_reserved_server(db: Database) -> None:
         )
 
 
+def _v3_audit_indexes(db: Database) -> None:
+    # «Журнал системы» filters by login and by action and pages newest first; v1 databases
+    # made by this version already have the indexes (from the model's Meta).
+    table = m.AuditEntry._meta.table_name
+    for column in ("login", "action"):
+        _exec(
+            db,
+            f'CREATE INDEX IF NOT EXISTS "{table}_{column}_id" ON "{table}" ("{column}", "id")',
+        )
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Database], None]]] = [
     (1, "initial schema", _v1_initial),
     (2, "elnnumber.reserved_server: numbers handed to another server", _v2_reserved_server),
+    (3, "audit entry indexes by login and by action", _v3_audit_indexes),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

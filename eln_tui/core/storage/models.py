@@ -398,6 +398,13 @@ class AuditEntry(AppendOnlyModel):
     ln_code = CharField(max_length=12, null=True, index=True)
     details = TextField(null=True)  # JSON
 
+    class Meta:
+        # «Журнал системы» filters by user and by action, newest first (migration 3)
+        indexes = (
+            (("login", "id"), False),
+            (("action", "id"), False),
+        )
+
 
 ALL_MODELS: list[type[BaseModel]] = [
     SchemaVersion,
