@@ -402,3 +402,16 @@ def test_late_sending_needs_vk_signature() -> None:
     found = check(eln, late)
     assert [(v.rule_id, v.field) for v in found] == [("SIG-VK", "treat_periods[0].chairman")]
     assert "позже даты его окончания" in found[0].message
+
+
+def test_rule_6_not_for_an_eln_taken_over_from_the_fund_in_v20() -> None:
+    """v2.0 sends no employer and getLNData returns none: an ELN received from another МО is
+    continued or closed without one; an ELN of our own still needs it, and v1.1 sends it."""
+    from eln_tui.core.domain.model import Source
+
+    received = valid_eln(employer=Employer(), source=Source.FSS)
+    assert "FLK-06" not in [v.rule_id for v in check(received, CTX)]
+    own = valid_eln(employer=Employer())
+    assert "FLK-06" in [v.rule_id for v in check(own, CTX)]
+    v11 = replace(CTX, version=V11)
+    assert "FLK-06" in [v.rule_id for v in check(received, v11)]

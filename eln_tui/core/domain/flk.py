@@ -28,6 +28,7 @@ from eln_tui.core.domain.model import (
     MAX_PERIODS_V20,
     Eln,
     Gender,
+    Source,
     field_title,
 )
 from eln_tui.core.domain.signatures import (
@@ -442,6 +443,11 @@ def _rule_05_reason(eln: Eln, ctx: CheckContext) -> Iterator[Violation]:
 
 @_check
 def _rule_06_workplace(eln: Eln, ctx: CheckContext) -> Iterator[Violation]:
+    # v2.0 sends no employer (domain.md §6, rule 6: a local check on the patient card). An ELN
+    # taken over from the Fund (getLNData returns no employer either) is continued or closed
+    # here without one: the check would only block the doctor with nothing to send.
+    if ctx.version == V20 and eln.source is Source.FSS:
+        return
     if not eln.patient.employment_service_flag and not _filled(eln.employer.name):
         yield _v("FLK-06", "employer.name")
 
