@@ -65,6 +65,15 @@ class Terminal:
             time.sleep(0.2)
         raise AssertionError(f"«{text}» did not appear on the screen:\n{screen}")
 
+    def wait_gone(self, text: str, timeout: float = 30.0) -> str:
+        deadline = time.monotonic() + timeout
+        screen = self.screen()
+        while text in screen and time.monotonic() < deadline:
+            time.sleep(0.2)
+            screen = self.screen()
+        assert text not in screen, f"«{text}» stayed on the screen:\n{screen}"
+        return screen
+
     def alive(self) -> bool:
         try:
             panes = self.tmux("list-panes", "-t", self.name, "-F", "#{pane_dead}")
@@ -198,5 +207,79 @@ def test_operator_gets_numbers_from_the_emulator(terminal: Terminal, tmp_path: P
     terminal.keys("Enter")
     screen = terminal.wait_for("Получено номеров: 5")
     assert screen.count("свободен") == 5
+    terminal.keys("F10")
+    terminal.wait_for("EXIT=0")
+
+
+def test_newcomer_issues_signs_and_sends_in_a_real_terminal(
+    terminal: Terminal, tmp_path: Path
+) -> None:
+    """The README's walk-through, keys only, at 80x24: numbers → a new ELN for a patient found
+    by surname → ФЛК fixed by jumping to the fields → saved → signed → the registry sent →
+    «Переданы» in the operator's journal."""
+    start(terminal, tmp_path, "--demo-dir", str(tmp_path / "demo"))
+    terminal.wait_for("ЭЛН пока нет")
+    terminal.keys("F12")
+    terminal.wait_for("Свободно: 0")
+    terminal.keys("F2")
+    terminal.wait_for("Количество номеров")
+    terminal.keys("Enter")
+    terminal.wait_for("PIN-код ключа МО")
+    terminal.type("1234")
+    terminal.keys("Enter")
+    terminal.wait_for("Получено номеров: 5")
+    terminal.keys("C-p")
+    terminal.wait_for("Перейти:")
+    terminal.type("Мои ЭЛН")
+    terminal.wait_for("Перейти: Мои ЭЛН")
+    terminal.keys("Enter")
+    terminal.wait_for("ЭЛН пока нет")
+    terminal.keys("F4")
+    terminal.wait_for("Новый ЛН")
+    terminal.keys("C-f")
+    terminal.wait_for("Найти пациента")
+    time.sleep(1.0)  # the dialog focuses its field once mounted
+    terminal.type("Петров")
+    terminal.keys("Enter")  # the only match is taken at once
+    terminal.wait_for("Петров Пётр Петрович")
+    terminal.keys("F3")  # a number from the pool
+    terminal.wait_for("ЭЛН № 900000")
+    terminal.wait_for("ФЛК: 2 ошибки")
+    terminal.keys("C-l")  # to the ФЛК list; Enter goes to the field
+    time.sleep(1.0)
+    terminal.keys("Enter")
+    time.sleep(1.0)
+    terminal.keys("Enter")  # the reason code's pick list
+    time.sleep(1.0)
+    terminal.type("01")
+    terminal.keys("Enter")
+    terminal.wait_for("ФЛК: 1 ошибка")
+    terminal.keys("C-l")
+    time.sleep(1.0)
+    terminal.keys("Enter")  # to «Согласие … получено»
+    time.sleep(1.0)
+    terminal.keys("Space")
+    terminal.wait_for("ФЛК: ошибок нет")
+    terminal.keys("F2")
+    terminal.wait_gone("не сохранён")
+    terminal.keys("F4")
+    terminal.wait_for("ЭП врача")
+    terminal.type("1234")
+    terminal.keys("Enter")
+    terminal.wait_for("Не передан в ЕИИС «Соцстрах»")
+    terminal.keys("Escape")
+    terminal.wait_for("Мои ЭЛН —")
+    terminal.keys("C-t")
+    terminal.wait_for("к передаче 1 ЭЛН")
+    terminal.keys("F2")
+    terminal.wait_for("PIN-код ключа МО")
+    terminal.type("1234")
+    terminal.keys("Enter")
+    terminal.wait_for("принят СФР")
+    terminal.keys("F11")
+    terminal.wait_for("Работа с ЕИИС Соцстрах —")
+    terminal.keys("3")
+    screen = terminal.wait_for("[Переданы: 1]")
+    assert "010 открыт" in screen and "Петров П.П." in screen
     terminal.keys("F10")
     terminal.wait_for("EXIT=0")
