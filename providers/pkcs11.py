@@ -62,6 +62,7 @@ from providers.base import (
     Pin,
     PinMode,
     PinPad,
+    PinPrompt,
     PinSource,
     Provider,
     obtain_pin,
@@ -669,9 +670,16 @@ class Pkcs11Provider(Provider):
         self, ref: TokenRef, pin: PinSource, info: CertificateInfo
     ) -> tuple[tuple[str, int, str], _Login]:
         key = (os.path.realpath(self.module), ref.slot_id, ref.serial)
+        if isinstance(pin, PinPrompt):  # a prompt may take a while: ask before any lock
+            pin = obtain_pin(pin, f"PIN-код токена {ref.display} для {info.describe()}:") or NO_PIN
         with _LOGINS_LOCK:
             existing = _LOGINS.get(key)
             if existing is not None:
+                if existing.pin_digest is not None and not isinstance(pin, Pin):
+                    # logged in with a typed PIN: sharing that login needs the same PIN
+                    raise PinRequired(
+                        f"Токен {ref.display} уже открыт с PIN-кодом: введите PIN-код."
+                    )
                 if isinstance(pin, Pin):
                     try:
                         same = existing.pin_digest is None or hmac.compare_digest(

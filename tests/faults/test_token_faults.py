@@ -33,8 +33,8 @@ from eln_tui.core.storage import models as m
 from eln_tui.core.storage.repository import SYSTEM
 from gostsign.signer import SoftwareSigner
 from gostsign.testpki import create_test_pki
-from providers.base import Pin
-from providers.errors import PinLocked, ProviderError, TokenNotPresent, WrongPin
+from providers.base import NO_PIN, Pin, PinPrompt
+from providers.errors import PinLocked, PinRequired, ProviderError, TokenNotPresent, WrongPin
 from providers.pkcs11 import CKF_USER_PIN_FINAL_TRY, CKF_USER_PIN_LOCKED, unload_module
 from tests.core.conftest import CTX, People, make_saved_eln
 from tests.exchange.test_exchange import end_of, new_eln, sign
@@ -108,6 +108,14 @@ def test_a_wrong_pin_is_refused_while_the_token_is_logged_in(hsm: tuple[Token, P
         with pytest.raises(WrongPin) as info:
             token.provider.open_session(ref, Pin("0000"))
         assert_russian(info.value.message, contains="PIN")
+        # no PIN at all, or a prompt answered wrongly, does not ride the open login either
+        with pytest.raises(PinRequired) as required:
+            token.provider.open_session(ref, NO_PIN)
+        assert_russian(required.value.message, contains="PIN")
+        with pytest.raises(WrongPin):
+            token.provider.open_session(ref, PinPrompt(lambda question: "0000"))
+        with token.provider.open_session(ref, PinPrompt(lambda question: PIN)) as session:
+            session.sign_digest(b"\x01" * 32)
         with token.provider.open_session(ref, Pin(PIN)) as session:
             session.sign_digest(b"\x01" * 32)
 
