@@ -25,8 +25,6 @@ CHUNK = b"<a>" + b"x" * (64 * 1024 - 7) + b"</a>"
 class Endless(BaseHTTPRequestHandler):
     """Declares or streams a body one chunk larger than the client's limit."""
 
-    sent = 0  # bytes the handler managed to write (class-wide, one test at a time)
-
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length", "0")))
         self.send_response(200)
@@ -38,13 +36,14 @@ class Endless(BaseHTTPRequestHandler):
         else:
             self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
+        sent = 0  # per request: an earlier request's handler may still be draining
         try:
-            while Endless.sent < total:
+            while sent < total:
                 if declared:
                     self.wfile.write(CHUNK)
                 else:
                     self.wfile.write(b"%x\r\n%s\r\n" % (len(CHUNK), CHUNK))
-                Endless.sent += len(CHUNK)
+                sent += len(CHUNK)
             if not declared:
                 self.wfile.write(b"0\r\n\r\n")
         except (BrokenPipeError, ConnectionResetError):
@@ -73,7 +72,6 @@ def pki() -> Pki:
 
 @pytest.mark.parametrize("how", ["declared", "streamed"])
 def test_an_endless_reply_is_cut_at_the_limit(server: str, pki: Pki, how: str) -> None:
-    Endless.sent = 0
     records: list[ExchangeRecord] = []
     config = FssConfig(
         ogrn=pki.mo.cert.subject.ogrn or "",
