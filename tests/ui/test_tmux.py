@@ -74,6 +74,21 @@ class Terminal:
         assert text not in screen, f"«{text}» stayed on the screen:\n{screen}"
         return screen
 
+    def assert_screen_is_current(self, columns: int = 38) -> None:
+        """What the terminal shows is what the app has drawn: a forced full repaint (a resize
+        there and back) changes nothing in the left ``columns`` (the right side may hold a
+        notification that times out meanwhile). Catches lines an incremental update left stale.
+        """
+        before = [line[:columns].rstrip() for line in self.screen().splitlines()]
+        self.tmux("resize-window", "-t", self.name, "-x", "81", "-y", "24")
+        time.sleep(1.0)
+        self.tmux("resize-window", "-t", self.name, "-x", "80", "-y", "24")
+        time.sleep(1.0)
+        after = [line[:columns].rstrip() for line in self.screen().splitlines()]
+        assert before == after, "stale lines:\n" + "\n".join(
+            f"{a!r} -> {b!r}" for a, b in zip(before, after, strict=False) if a != b
+        )
+
     def alive(self) -> bool:
         try:
             panes = self.tmux("list-panes", "-t", self.name, "-F", "#{pane_dead}")
@@ -94,8 +109,10 @@ def terminal(tmp_path: Path) -> Iterator[Terminal]:
     )
 
 
-def start(term: Terminal, tmp_path: Path, *args: str) -> Path:
-    """Start the app in a detached 80x24 session; returns the TMPDIR it runs with."""
+def start(term: Terminal, tmp_path: Path, *args: str, ssh: bool = False) -> Path:
+    """Start the app in a detached 80x24 session; returns the TMPDIR it runs with.
+
+    ``ssh``: as on a terminal server (SSH_CONNECTION set: no animations, 15 frames/s)."""
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     env = {
@@ -106,6 +123,8 @@ def start(term: Terminal, tmp_path: Path, *args: str) -> Path:
         "ELN_WORKSTATION_CONFIG": str(tmp_path / "none.toml"),
         "ELN_USER_CONFIG": str(tmp_path / "none-user.toml"),
     }
+    if ssh:
+        env["SSH_CONNECTION"] = "'10.0.0.2 50000 10.0.0.1 22'"
     command = " ".join(
         [
             *(f"{k}={v}" for k, v in env.items()),
@@ -217,7 +236,7 @@ def test_newcomer_issues_signs_and_sends_in_a_real_terminal(
     """The README's walk-through, keys only, at 80x24: numbers → a new ELN for a patient found
     by surname → ФЛК fixed by jumping to the fields → saved → signed → the registry sent →
     «Переданы» in the operator's journal."""
-    start(terminal, tmp_path, "--demo-dir", str(tmp_path / "demo"))
+    start(terminal, tmp_path, "--demo-dir", str(tmp_path / "demo"), ssh=True)
     terminal.wait_for("ЭЛН пока нет")
     terminal.keys("F12")
     terminal.wait_for("Свободно: 0")
@@ -249,6 +268,7 @@ def test_newcomer_issues_signs_and_sends_in_a_real_terminal(
     time.sleep(1.0)
     terminal.keys("Enter")
     time.sleep(1.0)
+    terminal.assert_screen_is_current()  # the jump scrolled the form: nothing left behind
     terminal.keys("Enter")  # the reason code's pick list
     time.sleep(1.0)
     terminal.type("01")
