@@ -19,8 +19,9 @@ from providers.software import SoftwareProvider
 from tests.fss.e2e import PASSWORD
 
 
-def main(argv: list[str]) -> None:
-    db_url, key_dir, fund_pem, url, day, marker = argv
+def sender(db_url: str, key_dir: str, fund_pem: str, url: str) -> tuple[ElnStore, FssClient]:
+    """The operator's side of a send in a child process: the store and a client over the МО key
+    of the test set (shared by this script and tests/faults/kill_sender.py)."""
     store = ElnStore(open_database(db_url))
     key = SoftwareProvider({"key_dir": key_dir}).open_session("label:mo", Pin(PASSWORD))
     ogrn = key.certificate.subject.ogrn
@@ -34,6 +35,12 @@ def main(argv: list[str]) -> None:
         phone="+7 495 000-00-00",
         email="eln@example.test",
     )
+    return store, FssClient(config, key)
+
+
+def main(argv: list[str]) -> None:
+    db_url, key_dir, fund_pem, url, day, marker = argv
+    store, client = sender(db_url, key_dir, fund_pem, url)
 
     def hang(step: str) -> None:
         if step == "after_reply":
@@ -41,7 +48,7 @@ def main(argv: list[str]) -> None:
             time.sleep(120)  # killed here: the reply is verified but not applied
 
     actor = store.user_by_login("operator").signer
-    ExchangeService(store, FssClient(config, key), actor, fault=hang).send(date.fromisoformat(day))
+    ExchangeService(store, client, actor, fault=hang).send(date.fromisoformat(day))
 
 
 if __name__ == "__main__":

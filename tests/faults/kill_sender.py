@@ -19,18 +19,12 @@ import os
 import random
 import signal
 import threading
-from pathlib import Path
 from typing import Any
 
 from eln_tui.core.exchange import ExchangeService
 from eln_tui.core.exchange import service as service_module
-from eln_tui.core.fss import Contour, FssClient, FssConfig
-from eln_tui.core.storage import ElnStore, open_database
 from eln_tui.core.storage import models as m
-from gostsign.x509 import Certificate
-from providers.base import Pin
-from providers.software import SoftwareProvider
-from tests.fss.e2e import PASSWORD
+from tests.exchange.killed_sender import sender
 
 POINTS = (
     "outbox",
@@ -60,20 +54,7 @@ def run(
     from datetime import date
 
     rng = random.Random(seed)
-    store = ElnStore(open_database(db_url))
-    key = SoftwareProvider({"key_dir": key_dir}).open_session("label:mo", Pin(PASSWORD))
-    ogrn = key.certificate.subject.ogrn
-    assert ogrn is not None
-    config = FssConfig(
-        ogrn=ogrn,
-        contour=Contour.EMULATOR,
-        url=url,
-        fund_certificates={Contour.EMULATOR: Certificate.load(Path(fund_pem).read_bytes())},
-        author="Иванова М. П.",
-        phone="+7 495 000-00-00",
-        email="eln@example.test",
-    )
-    client = FssClient(config, key)
+    store, client = sender(db_url, key_dir, fund_pem, url)
 
     def hook(step: str) -> None:
         if step == point:
