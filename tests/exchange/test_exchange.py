@@ -29,6 +29,18 @@ from tests.fss.e2e import send as e2e_send
 TODAY = date.today()
 
 
+def doctor_period(people: People, dt1: date, dt2: date, **kw: Any) -> TreatPeriod:
+    """A period of the test doctor (``kw``: the chairman's fields for a VK period)."""
+    return TreatPeriod(
+        dt1=dt1,
+        dt2=dt2,
+        doctor=people.doctor.full_name,
+        doctor_role="Врач-терапевт участковый",
+        doctor_id=people.doctor.id,
+        **kw,
+    )
+
+
 def end_of(p: TreatPeriod) -> date:
     assert p.dt2 is not None
     return p.dt2
@@ -124,13 +136,7 @@ def test_lifecycle_open_extend_vk_close(
     assert emu.eln(eln.ln_code).ln_hash == eln.ln_hash
 
     # extend: second period, sent on its end date
-    p2 = TreatPeriod(
-        dt1=day1 + timedelta(days=1),
-        dt2=day1 + timedelta(days=5),
-        doctor=people.doctor.full_name,
-        doctor_role="Врач-терапевт участковый",
-        doctor_id=people.doctor.id,
-    )
+    p2 = doctor_period(people, day1 + timedelta(days=1), day1 + timedelta(days=5))
     eln.treat_periods.append(p2)
     eln = store.save(eln, people.doctor.signer)
     assert eln.id is not None
@@ -139,12 +145,10 @@ def test_lifecycle_open_extend_vk_close(
     assert store.load(eln.id).ln_state == "020"
 
     # extend late (sent after its end date): blocked until the VK chairman signs
-    p3 = TreatPeriod(
-        dt1=end_of(p2) + timedelta(days=1),
-        dt2=end_of(p2) + timedelta(days=3),
-        doctor=people.doctor.full_name,
-        doctor_role="Врач-терапевт участковый",
-        doctor_id=people.doctor.id,
+    p3 = doctor_period(
+        people,
+        end_of(p2) + timedelta(days=1),
+        end_of(p2) + timedelta(days=3),
         chairman=people.chairman.full_name,
         chairman_role="ПРЕД ВК",
     )
@@ -293,13 +297,7 @@ def test_rejected_row_lands_in_transfer_errors(
     m.Eln.update(ln_hash="0" * 32).where(m.Eln.id == eln.id).bind(store.db).execute()
     eln = store.load(eln.id)
     eln.treat_periods.append(
-        TreatPeriod(
-            dt1=day1 + timedelta(days=1),
-            dt2=day1 + timedelta(days=3),
-            doctor=people.doctor.full_name,
-            doctor_role="Врач-терапевт участковый",
-            doctor_id=people.doctor.id,
-        )
+        doctor_period(people, day1 + timedelta(days=1), day1 + timedelta(days=3))
     )
     eln = store.save(eln, people.doctor.signer)
     assert eln.id is not None

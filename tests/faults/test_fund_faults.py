@@ -21,7 +21,7 @@ import pytest
 
 from eln_tui.core.domain.codes import JournalState, SignerSlot
 from eln_tui.core.domain.lifecycle import journal_state
-from eln_tui.core.domain.model import Block, Eln, TreatPeriod
+from eln_tui.core.domain.model import Block, Eln
 from eln_tui.core.errors import ElnError
 from eln_tui.core.exchange import ExchangeService
 from eln_tui.core.fss.errors import (
@@ -35,7 +35,7 @@ from eln_tui.core.fss.errors import (
 from eln_tui.core.storage import ElnStore
 from eln_tui.core.storage import models as m
 from tests.core.conftest import People
-from tests.exchange.test_exchange import end_of, new_eln, sign
+from tests.exchange.test_exchange import doctor_period, end_of, new_eln, sign
 from tests.faults.helpers import assert_russian, diff, snapshot
 from tests.fss.e2e import SNILS, Parties, make_client
 
@@ -344,13 +344,7 @@ def test_a_reply_replayed_to_the_next_process_is_refused(
     assert first.send(day1).accepted == [eln.ln_code]
     eln = store.load(eln.id)
     eln.treat_periods.append(
-        TreatPeriod(
-            dt1=day1 + timedelta(days=1),
-            dt2=day1 + timedelta(days=3),
-            doctor=people.doctor.full_name,
-            doctor_role="Врач-терапевт участковый",
-            doctor_id=people.doctor.id,
-        )
+        doctor_period(people, day1 + timedelta(days=1), day1 + timedelta(days=3))
     )
     eln = store.save(eln, people.doctor.signer)
     assert eln.id is not None

@@ -32,7 +32,7 @@ from eln_tui.core.fss import RowInput
 from eln_tui.core.storage import ElnStore
 from eln_tui.core.storage import models as m
 from tests.core.conftest import Backend, People
-from tests.exchange.test_exchange import new_eln, sign
+from tests.exchange.test_exchange import doctor_period, new_eln, sign
 from tests.faults import kill_sender
 from tests.fss.e2e import Parties, make_client
 
@@ -70,18 +70,8 @@ def add_work(svc: ExchangeService, people: People, parties: Parties) -> None:
     for row in m.Eln.select(m.Eln.id).order_by(m.Eln.id).bind(store.db):
         eln = store.load(row.id)
         if len(eln.treat_periods) == 1 and eln.treat_periods[0].sent:
-            eln.treat_periods.append(
-                _chaired(
-                    TreatPeriod(
-                        dt1=START + timedelta(days=5),
-                        dt2=DAY,
-                        doctor=people.doctor.full_name,
-                        doctor_role="Врач-терапевт участковый",
-                        doctor_id=people.doctor.id,
-                    ),
-                    people,
-                )
-            )
+            second = doctor_period(people, START + timedelta(days=5), DAY)
+            eln.treat_periods.append(_chaired(second, people))
             eln = store.save(eln, people.doctor.signer)
             _signed(svc, people, parties, eln, 1)
             return
