@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import quote, urlparse, urlunparse
 
@@ -100,7 +101,13 @@ def _urls(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path}/eln.sqlite3"
         return
-    base = request.getfixturevalue("pg_database_url")
+    with pg_schema(request.getfixturevalue("pg_database_url")) as url:
+        yield url
+
+
+@contextmanager
+def pg_schema(base: str) -> Iterator[str]:
+    """URL of a new empty schema in the PostgreSQL database ``base``, dropped afterwards."""
     url, schema = _pg_schema_url(base)
     admin = psycopg2.connect(base)
     admin.autocommit = True
