@@ -33,7 +33,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-READY = "Выход".encode()  # the footer of every desk
 FIRST_ROW = b"80000000"  # a row of «Мои ЭЛН» (site): the list has been loaded
 EMPTY_LIST = "ЭЛН пока нет".encode()  # the demo's empty list has been loaded
 

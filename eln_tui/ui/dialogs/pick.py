@@ -49,8 +49,7 @@ class PickDialog(Dialog[ItemT | None], Generic[ItemT]):
         self.query_text = query
         self._items: list[Any] = []
         self._token = 0
-        self._timer: Timer | None = None
-        self._typed = False  # the query changed since the last search
+        self._timer: Timer | None = None  # set while a typed query waits for its search
         self._shown = 0  # token of the answer on display
         self._enter_pending = False
 
@@ -69,15 +68,13 @@ class PickDialog(Dialog[ItemT | None], Generic[ItemT]):
     def _changed(self) -> None:
         if self._timer is not None:
             self._timer.stop()
-        self._typed = True
         self._timer = self.set_timer(0.3, self._search)
 
     @on(Input.Submitted, "#query")
     def _submitted(self) -> None:
         """Enter: the only match is taken at once; several go to the list to choose from."""
-        if self._typed:  # faster than the debounce: search what is typed now
-            if self._timer is not None:
-                self._timer.stop()
+        if self._timer is not None:  # faster than the debounce: search what is typed now
+            self._timer.stop()
             self._search()
         if self._shown != self._token:  # the answer is on its way: decide when it comes
             self._enter_pending = True
@@ -93,7 +90,7 @@ class PickDialog(Dialog[ItemT | None], Generic[ItemT]):
             items.highlighted = 0
 
     def _search(self) -> None:
-        self._typed = False
+        self._timer = None
         self._token += 1
         self.fetch(self.query_one("#query", Input).value.strip(), self._token)
 
