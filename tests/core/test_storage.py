@@ -422,3 +422,11 @@ def test_settings_refused_until_complete(store: ElnStore, people: People) -> Non
         ("ГБУЗ «ГП № 1»", factories.OGRN, True),
         ("Без ОГРН", None, False),
     ]
+
+
+def test_patient_names_of_elns(store: ElnStore, people: People) -> None:
+    eln = make_saved_eln(store, people)
+    assert eln.id is not None
+    names = store.patient_names([eln.id, eln.id, 999_999])
+    assert names == {eln.id: (eln.patient.surname, eln.patient.name, eln.patient.patronymic)}
+    assert store.patient_names([]) == {}

@@ -542,6 +542,22 @@ class ElnStore:
             raise NotFound(f"ЭЛН № {ln_code} не найден.")
         return self._load(row.id)
 
+    def patient_names(
+        self, eln_ids: Iterable[int]
+    ) -> dict[int, tuple[str | None, str | None, str | None]]:
+        """(surname, name, patronymic) of the patient of each ELN, for lists that show whose
+        ELN a row is about (the pool, the registry preview); 500 ids a query."""
+        ids = list(dict.fromkeys(eln_ids))
+        names: dict[int, tuple[str | None, str | None, str | None]] = {}
+        for start in range(0, len(ids), 500):
+            query: Any = (
+                m.Eln.select(m.Eln.id, m.Eln.surname, m.Eln.name, m.Eln.patronymic)
+                .where(m.Eln.id.in_(ids[start : start + 500]))
+                .bind(self.db)
+            )
+            names.update({r.id: (r.surname, r.name, r.patronymic) for r in query})
+        return names
+
     def journal(self, view: JournalView = JournalView.ALL, **kwargs: Any) -> Page:
         """A page of a journal view; see :func:`~.journal.journal_page` for the arguments."""
         return journal_page(view, db=self.db, **kwargs)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -28,7 +28,6 @@ from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Pro
 
 from eln_tui.core.domain.codes import NumberMode, NumberState
 from eln_tui.core.fss import MAX_NUMBERS_PER_REQUEST
-from eln_tui.core.storage import models as m
 from eln_tui.core.storage.numbers import STALE_AFTER, PoolNumber, StaleReservation
 from eln_tui.ui.dialogs.base import Dialog
 from eln_tui.ui.dialogs.confirm import ConfirmationModal
@@ -401,14 +400,8 @@ class NumbersScreen(DeskScreen):
 
     def _holders(self, ids: Sequence[int]) -> dict[int | None, str]:
         """Patients of the ELNs holding the page's numbers (one query per page)."""
-        if not ids:
-            return {}
-        query: Any = (
-            m.Eln.select(m.Eln.id, m.Eln.surname, m.Eln.name, m.Eln.patronymic)
-            .where(m.Eln.id.in_(list(ids)))
-            .bind(self.desk.store.db)
-        )
-        return {r.id: holder_text(r.surname, r.name, r.patronymic) for r in query}
+        names = self.desk.store.patient_names(ids)
+        return {eln_id: holder_text(*name) for eln_id, name in names.items()}
 
     @on(NumbersLoaded)
     def _loaded(self, message: NumbersLoaded) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -27,7 +27,6 @@ from textual.widgets import DataTable, Footer, Header, Input, Label, ProgressBar
 
 from eln_tui.core.exchange import MessageProgress, Planned, Preview, SendReport
 from eln_tui.core.exchange.service import preview as registry_preview
-from eln_tui.core.storage import models as m
 from eln_tui.ui.dialogs.mo_pin import run_exchange
 from eln_tui.ui.formmodel import format_date, parse_date
 from eln_tui.ui.screens.base import DeskScreen
@@ -303,15 +302,8 @@ class RegistrySendScreen(DeskScreen):
         self.post_message(PreviewLoaded(result, patients, token))
 
     def _patients(self, ids: Sequence[int]) -> dict[int, str]:
-        patients: dict[int, str] = {}
-        for start in range(0, len(ids), 500):
-            query: Any = (
-                m.Eln.select(m.Eln.id, m.Eln.surname, m.Eln.name, m.Eln.patronymic)
-                .where(m.Eln.id.in_(list(ids[start : start + 500])))
-                .bind(self.desk.store.db)
-            )
-            patients.update({r.id: holder_text(r.surname, r.name, r.patronymic) for r in query})
-        return patients
+        names = self.desk.store.patient_names(ids)
+        return {eln_id: holder_text(*name) for eln_id, name in names.items()}
 
     @on(PreviewLoaded)
     def _preview_loaded(self, message: PreviewLoaded) -> None:
